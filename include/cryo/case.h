@@ -1,0 +1,54 @@
+/* The case directory (one per incident) and its custody log.
+ *
+ * custody.jsonl is append-only JSON lines.  Each line carries "prev": the
+ * SHA-256 of the previous line's bytes (without its newline) as
+ * "sha256:<hex>", or "case:<case id>" for the first line, so removing,
+ * reordering or editing a line breaks the chain.  Writers take an exclusive
+ * flock(2) on the log for the read-last-line + append, so two tools on one
+ * case never interleave or fork the chain.  Spec: docs/evidence-format.md. */
+#ifndef CRYO_CASE_H
+#define CRYO_CASE_H
+
+#include <stdint.h>
+#include <cjson/cJSON.h>
+#include "cryo/error.h"
+
+#define CRYO_CASE_FORMAT 1
+#define CRYO_CUSTODY_LINE_MAX (1u << 20)
+
+struct cryo_case {
+	int dirfd;
+	char path[4096];
+	char id[64];
+};
+
+/* Open (creating 0700 if missing) a case directory.  case.json is written
+ * once, atomically, the first time; target may be NULL. */
+int cryo_case_open(const char *path, const char *tool, const char *target,
+		   struct cryo_case *c, struct cryo_error *err);
+void cryo_case_close(struct cryo_case *c);
+
+/* One custody entry being built. */
+struct cryo_custody_entry {
+	cJSON *obj;
+	uint64_t t0_ns; /* monotonic start, for the duration */
+};
+/* Start an entry: tool, action, target; who/when/argv are added here. */
+void cryo_custody_begin(struct cryo_custody_entry *e, const char *tool, const char *action,
+			const char *target, int argc, char *const argv[]);
+/* Record an artifact (path relative to the case dir). */
+void cryo_custody_artifact(struct cryo_custody_entry *e, const char *path, uint64_t size,
+			   const char *sha256_hex);
+/* Set result ("ok" | "error" | "partial") and message, append, free the entry. */
+int cryo_custody_commit(struct cryo_case *c, struct cryo_custody_entry *e, const char *result,
+			const char *message, struct cryo_error *err);
+void cryo_custody_abandon(struct cryo_custody_entry *e);
+
+/* Verify the chain of a custody log.  On success returns the number of
+ * entries; on a break returns -1 with the line number in the message and
+ * *bad_line set (1-based). */
+long cryo_custody_verify_text(const char *text, size_t len, const char *case_id,
+			      long *bad_line, struct cryo_error *err);
+long cryo_custody_verify(int case_dirfd, long *bad_line, struct cryo_error *err);
+
+#endif

@@ -1,0 +1,319 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cryo/case.h"
+#include "cryo/cleanup.h"
+#include "cryo/hash.h"
+#include "cryo/output.h"
+#include "cryo/util.h"
+
+#define CUSTODY "custody.jsonl"
+
+static void hostname_of(char *buf, size_t size)
+{
+	if (gethostname(buf, size) < 0)
+		snprintf(buf, size, "unknown");
+	buf[size - 1] = '\0';
+}
+
+static void new_case_id(char *buf, size_t size)
+{
+	unsigned char r[4] = { 0 };
+	if (getrandom(r, sizeof(r), 0) != sizeof(r)) {
+		uint64_t t = cryo_now_monotonic_ns();
+		memcpy(r, &t, sizeof(r));
+	}
+	char ts[40];
+	cryo_format_utc_ns(cryo_now_realtime_ns(), ts, sizeof(ts));
+	/* 2026-11-29T05:13:55.2Z -> 20261129T051355Z */
+	snprintf(buf, size, "%.4s%.2s%.2sT%.2s%.2s%.2sZ-%02x%02x%02x%02x", ts, ts + 5, ts + 8, ts + 11,
+		 ts + 14, ts + 17, r[0], r[1], r[2], r[3]);
+}
+
+int cryo_case_open(const char *path, const char *tool, const char *target, struct cryo_case *c,
+		   struct cryo_error *err)
+{
+	memset(c, 0, sizeof(*c));
+	c->dirfd = -1;
+	if (strlen(path) >= sizeof(c->path))
+		return cryo_error_set(err, CRYO_EXIT_USAGE, 0, "case directory path too long");
+	snprintf(c->path, sizeof(c->path), "%s", path);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return cryo_error_sys(err, "create case directory %s", path);
+	/* O_NOFOLLOW: a case path that is a symlink may point anywhere. */
+	c->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (c->dirfd < 0)
+		return cryo_error_sys(err, "open case directory %s", path);
+	struct stat st;
+	if (fstat(c->dirfd, &st) < 0)
+		return cryo_error_sys(err, "stat %s", path);
+	if (st.st_uid != geteuid())
+		return cryo_error_set(err, CRYO_EXIT_NOPERM, 0,
+				      "case directory %s belongs to uid %u, not to us", path,
+				      (unsigned)st.st_uid);
+	if ((st.st_mode & 0077) && fchmod(c->dirfd, 0700) < 0)
+		return cryo_error_sys(err, "chmod 0700 %s", path);
+
+	for (int attempt = 0; attempt < 2; attempt++) {
+		cleanup_free char *text = NULL;
+		size_t len;
+		if (cryo_read_file_at(c->dirfd, "case.json", 1u << 20, true, &text, &len, err) == 0) {
+			cleanup_cjson cJSON *j = cryo_json_parse(text, len);
+			const char *id = cryo_json_get_str(j, "case_id");
+			if (!id || strlen(id) >= sizeof(c->id))
+				return cryo_error_set(err, CRYO_EXIT_DATAERR, 0,
+						      "%s/case.json: no valid case_id", path);
+			snprintf(c->id, sizeof(c->id), "%s", id);
+			return 0;
+		}
+		if (err->errnum != ENOENT)
+			return cryo_error_wrap(err, "case %s", path);
+		char id[64], host[256], now[40];
+		new_case_id(id, sizeof(id));
+		hostname_of(host, sizeof(host));
+		cryo_format_utc_ns(cryo_now_realtime_ns(), now, sizeof(now));
+		cleanup_cjson cJSON *j = cJSON_CreateObject();
+		cryo_json_num(j, "format", CRYO_CASE_FORMAT);
+		cryo_json_str(j, "case_id", id);
+		cryo_json_str(j, "created", now);
+		cryo_json_str(j, "host", host);
+		cryo_json_str(j, "tool", tool);
+		cryo_json_str(j, "version", CRYO_VERSION);
+		cryo_json_str(j, "target", target);
+		cleanup_free char *s = cJSON_Print(j);
+		if (!s)
+			return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "case.json");
+		cleanup_free char *line = cryo_strdup_printf("%s\n", s);
+		/* Two tools starting on one new case: the first case.json wins,
+		 * the other reads it on the next turn of the loop. */
+		if (cryo_write_file_new_at(c->dirfd, "case.json", line, strlen(line), 0600, err) < 0 &&
+		    err->errnum != EEXIST)
+			return cryo_error_wrap(err, "case %s", path);
+	}
+	return cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "case %s: cannot create case.json", path);
+}
+
+void cryo_case_close(struct cryo_case *c)
+{
+	if (c->dirfd >= 0)
+		close(c->dirfd);
+	c->dirfd = -1;
+}
+
+void cryo_custody_begin(struct cryo_custody_entry *e, const char *tool, const char *action,
+			const char *target, int argc, char *const argv[])
+{
+	e->t0_ns = cryo_now_monotonic_ns();
+	e->obj = cJSON_CreateObject();
+	/* seq and prev come first so a reader sees the chain at a glance;
+	 * their values are set under the lock in cryo_custody_commit(). */
+	cryo_json_num(e->obj, "seq", 0);
+	cryo_json_str(e->obj, "prev", "");
+	char host[256], now[40];
+	hostname_of(host, sizeof(host));
+	cryo_format_utc_ns(cryo_now_realtime_ns(), now, sizeof(now));
+	cryo_json_str(e->obj, "time", now);
+	cryo_json_str(e->obj, "tool", tool);
+	cryo_json_str(e->obj, "version", CRYO_VERSION);
+	cryo_json_str(e->obj, "action", action);
+	cryo_json_str(e->obj, "target", target);
+	cJSON *who = cJSON_AddObjectToObject(e->obj, "who");
+	struct passwd *pw = getpwuid(geteuid());
+	cryo_json_num(who, "uid", geteuid());
+	cryo_json_str(who, "user", pw ? pw->pw_name : NULL);
+	cryo_json_str(who, "host", host);
+	cryo_json_num(who, "pid", getpid());
+	const char *sudo = getenv("SUDO_USER");
+	if (sudo)
+		cryo_json_str(who, "sudo_user", sudo);
+	cJSON *av = cJSON_AddArrayToObject(e->obj, "argv");
+	for (int i = 0; i < argc; i++)
+		cJSON_AddItemToArray(av, cJSON_CreateString(argv[i]));
+	cJSON_AddArrayToObject(e->obj, "artifacts");
+	cJSON_AddObjectToObject(e->obj, "details");
+}
+
+void cryo_custody_artifact(struct cryo_custody_entry *e, const char *path, uint64_t size,
+			   const char *sha256_hex)
+{
+	cJSON *a = cJSON_CreateObject();
+	cryo_json_str(a, "path", path);
+	cryo_json_num(a, "size", (double)size);
+	cryo_json_str(a, "sha256", sha256_hex);
+	cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(e->obj, "artifacts"), a);
+}
+
+void cryo_custody_abandon(struct cryo_custody_entry *e)
+{
+	cJSON_Delete(e->obj);
+	e->obj = NULL;
+}
+
+/* The last line of the log (without newline) and the count of lines. */
+static int last_line(int fd, char **line, long *count, struct cryo_error *err)
+{
+	*line = NULL;
+	*count = 0;
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return cryo_error_sys(err, "stat " CUSTODY);
+	if (st.st_size == 0)
+		return 0;
+	/* Count lines and keep the last: a streaming pass; the log is small
+	 * (one line per action) but we never hold more than a line anyway. */
+	cleanup_fclose FILE *f = fdopen(dup(fd), "r");
+	if (!f)
+		return cryo_error_sys(err, "read " CUSTODY);
+	rewind(f);
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	while ((n = getline(&buf, &cap, f)) > 0) {
+		if ((size_t)n > CRYO_CUSTODY_LINE_MAX) {
+			free(buf);
+			free(*line);
+			*line = NULL;
+			return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, CUSTODY ": line too long");
+		}
+		if (buf[n - 1] != '\n') {
+			free(buf);
+			free(*line);
+			*line = NULL;
+			return cryo_error_set(err, CRYO_EXIT_DATAERR, 0,
+					      CUSTODY ": last line is incomplete (torn write?); "
+					      "refusing to extend a broken chain");
+		}
+		buf[n - 1] = '\0';
+		free(*line);
+		*line = strdup(buf);
+		(*count)++;
+	}
+	free(buf);
+	return 0;
+}
+
+int cryo_custody_commit(struct cryo_case *c, struct cryo_custody_entry *e, const char *result,
+			const char *message, struct cryo_error *err)
+{
+	cleanup_cjson cJSON *obj = steal_pointer(&e->obj);
+	if (!obj)
+		return cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "custody entry already used");
+	cryo_json_str(obj, "result", result);
+	cryo_json_str(obj, "message", message);
+	cryo_json_num(obj, "duration_ns", (double)(cryo_now_monotonic_ns() - e->t0_ns));
+	cryo_json_str(obj, "case_id", c->id);
+
+	cleanup_close int fd = openat(c->dirfd, CUSTODY,
+				      O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cryo_error_sys(err, "open %s/" CUSTODY, c->path);
+	/* The lock covers read-last-line + append, so concurrent writers
+	 * chain one after the other instead of both linking to one line. */
+	if (flock(fd, LOCK_EX) < 0)
+		return cryo_error_sys(err, "lock %s/" CUSTODY, c->path);
+	cleanup_free char *prev_line = NULL;
+	long count = 0;
+	if (last_line(fd, &prev_line, &count, err) < 0)
+		return cryo_error_wrap(err, "%s", c->path);
+	char prev[128];
+	if (prev_line) {
+		char hex[CRYO_SHA256_HEX];
+		cryo_sha256_hex(prev_line, strlen(prev_line), hex);
+		snprintf(prev, sizeof(prev), "sha256:%s", hex);
+	} else {
+		snprintf(prev, sizeof(prev), "case:%s", c->id);
+	}
+	cJSON_ReplaceItemInObjectCaseSensitive(obj, "seq", cJSON_CreateNumber((double)(count + 1)));
+	cJSON_ReplaceItemInObjectCaseSensitive(obj, "prev", cJSON_CreateString(prev));
+	cleanup_free char *text = cJSON_PrintUnformatted(obj);
+	if (!text)
+		return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "custody entry");
+	size_t len = strlen(text);
+	if (len > CRYO_CUSTODY_LINE_MAX)
+		return cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "custody entry too large");
+	text[len] = '\n';
+	/* one write(2) with O_APPEND: the line lands whole */
+	ssize_t w = write(fd, text, len + 1);
+	text[len] = '\0';
+	if (w != (ssize_t)(len + 1))
+		return cryo_error_sys(err, "append %s/" CUSTODY, c->path);
+	if (fsync(fd) < 0)
+		return cryo_error_sys(err, "fsync %s/" CUSTODY, c->path);
+	flock(fd, LOCK_UN);
+	return 0;
+}
+
+long cryo_custody_verify_text(const char *text, size_t len, const char *case_id, long *bad_line,
+			      struct cryo_error *err)
+{
+	*bad_line = 0;
+	char expect[128];
+	snprintf(expect, sizeof(expect), "case:%s", case_id ? case_id : "");
+	long lineno = 0;
+	const char *p = text, *end = text + len;
+	char *line = NULL;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		lineno++;
+		*bad_line = lineno;
+		if (!nl) {
+			free(line);
+			return cryo_error_set(err, CRYO_EXIT_NO, 0, "custody line %ld: incomplete (no newline)",
+					      lineno);
+		}
+		size_t n = (size_t)(nl - p);
+		if (n > CRYO_CUSTODY_LINE_MAX) {
+			free(line);
+			return cryo_error_set(err, CRYO_EXIT_NO, 0, "custody line %ld: too long", lineno);
+		}
+		cJSON *j = cryo_json_parse(p, n);
+		const char *prev = cryo_json_get_str(j, "prev");
+		const cJSON *seq = cJSON_GetObjectItemCaseSensitive(j, "seq");
+		const char *cid = cryo_json_get_str(j, "case_id");
+		int bad = 0;
+		if (!cJSON_IsObject(j))
+			bad = cryo_error_set(err, CRYO_EXIT_NO, 0, "custody line %ld: not a JSON object", lineno);
+		else if (!cJSON_IsNumber(seq) || seq->valuedouble != (double)lineno)
+			bad = cryo_error_set(err, CRYO_EXIT_NO, 0, "custody line %ld: sequence number is not %ld (line removed or reordered)",
+					     lineno, lineno);
+		else if (!prev || strcmp(prev, expect) != 0)
+			bad = cryo_error_set(err, CRYO_EXIT_NO, 0, "custody line %ld: chain broken (prev is %s, expected %s)",
+					     lineno, prev ? prev : "missing", expect);
+		else if (case_id && (!cid || strcmp(cid, case_id) != 0))
+			bad = cryo_error_set(err, CRYO_EXIT_NO, 0, "custody line %ld: belongs to another case", lineno);
+		cJSON_Delete(j);
+		if (bad)
+			return -1;
+		char hex[CRYO_SHA256_HEX];
+		cryo_sha256_hex(p, n, hex);
+		snprintf(expect, sizeof(expect), "sha256:%s", hex);
+		p = nl + 1;
+	}
+	free(line);
+	*bad_line = 0;
+	return lineno;
+}
+
+long cryo_custody_verify(int case_dirfd, long *bad_line, struct cryo_error *err)
+{
+	cleanup_free char *cj = NULL, *text = NULL;
+	size_t cl, len;
+	*bad_line = 0;
+	if (cryo_read_file_at(case_dirfd, "case.json", 1u << 20, true, &cj, &cl, err) < 0)
+		return -1;
+	cleanup_cjson cJSON *j = cryo_json_parse(cj, cl);
+	const char *id = cryo_json_get_str(j, "case_id");
+	if (!id)
+		return cryo_error_set(err, CRYO_EXIT_NO, 0, "case.json has no case_id");
+	if (cryo_read_file_at(case_dirfd, CUSTODY, 256u << 20, true, &text, &len, err) < 0)
+		return -1;
+	return cryo_custody_verify_text(text, len, id, bad_line, err);
+}

@@ -1,0 +1,96 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "cryo/cli.h"
+#include "cryo/util.h"
+
+const char *cryo_progname = "cryo";
+int cryo_verbosity = 0;
+
+void cryo_cli_init(const char *progname)
+{
+	const char *slash = strrchr(progname, '/');
+	cryo_progname = slash ? slash + 1 : progname;
+}
+
+static void vmsg(const char *level, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: %s", cryo_progname, level);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void cryo_warn(const char *fmt, ...)
+{
+	if (cryo_verbosity < 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void cryo_info(const char *fmt, ...)
+{
+	if (cryo_verbosity < 0)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
+	va_end(ap);
+}
+
+void cryo_debug(const char *fmt, ...)
+{
+	if (cryo_verbosity < 1)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg("debug: ", fmt, ap);
+	va_end(ap);
+}
+
+int cryo_report_error(const struct cryo_error *err)
+{
+	fprintf(stderr, "%s: %s\n", cryo_progname, err->msg[0] ? err->msg : "unknown error");
+	return err->exit ? (int)err->exit : CRYO_EXIT_SOFTWARE;
+}
+
+int cryo_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", cryo_progname);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", cryo_progname);
+	return CRYO_EXIT_USAGE;
+}
+
+void cryo_print_version(void)
+{
+	printf("%s (cryo) %s\n", cryo_progname, CRYO_VERSION);
+}
+
+int cryo_close_stdout(int rc)
+{
+	/* util-linux close_stdout: a full disk or closed pipe must not pass
+	 * silently for a tool whose output is evidence. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		if (errno != EPIPE)
+			fprintf(stderr, "%s: write error on standard output: %s\n", cryo_progname,
+				strerror(errno));
+		return rc ? rc : CRYO_EXIT_IOERR;
+	}
+	return rc;
+}
+
+int cryo_require_root(struct cryo_error *err)
+{
+	if (geteuid() != 0)
+		return cryo_error_set(err, CRYO_EXIT_NOPERM, 0,
+				      "must run as root (cgroups, /proc of other users, namespaces)");
+	return 0;
+}

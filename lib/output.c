@@ -1,0 +1,128 @@
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cryo/output.h"
+
+const cJSON *cryo_json_path(const cJSON *obj, const char *path)
+{
+	char key[128];
+	const char *p = path;
+	while (obj && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, p, n);
+		key[n] = '\0';
+		obj = cJSON_GetObjectItemCaseSensitive(obj, key);
+		p += n + (dot ? 1 : 0);
+	}
+	return obj;
+}
+
+void cryo_json_text(const cJSON *v, char *buf, size_t size)
+{
+	if (!v || cJSON_IsNull(v))
+		snprintf(buf, size, "-");
+	else if (cJSON_IsString(v))
+		snprintf(buf, size, "%s", v->valuestring[0] ? v->valuestring : "-");
+	else if (cJSON_IsBool(v))
+		snprintf(buf, size, "%s", cJSON_IsTrue(v) ? "yes" : "no");
+	else if (cJSON_IsNumber(v))
+		snprintf(buf, size, "%.15g", v->valuedouble);
+	else
+		snprintf(buf, size, "...");
+}
+
+/* Terminal-safe copy: container names and paths are attacker-chosen, so
+ * control characters are shown as '?' rather than sent to the terminal. */
+static void sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+static void put_cell(FILE *out, const char *s, size_t width, bool last)
+{
+	if (last)
+		fprintf(out, "%s\n", s);
+	else
+		fprintf(out, "%-*s  ", (int)width, s);
+}
+
+void cryo_print_table(FILE *out, const cJSON *rows, const struct cryo_column *cols, size_t ncols)
+{
+	size_t nrows = (size_t)cJSON_GetArraySize(rows);
+	size_t *width = calloc(ncols, sizeof(*width));
+	char buf[4096];
+	if (!width)
+		return;
+	for (size_t c = 0; c < ncols; c++)
+		width[c] = strlen(cols[c].header);
+	for (size_t r = 0; r < nrows; r++) {
+		const cJSON *row = cJSON_GetArrayItem(rows, (int)r);
+		for (size_t c = 0; c < ncols; c++) {
+			cryo_json_text(cryo_json_path(row, cols[c].key), buf, sizeof(buf));
+			size_t w = strlen(buf);
+			if (cols[c].max_width && w > (size_t)cols[c].max_width)
+				w = (size_t)cols[c].max_width;
+			if (w > width[c])
+				width[c] = w;
+		}
+	}
+	for (size_t c = 0; c < ncols; c++)
+		put_cell(out, cols[c].header, width[c], c + 1 == ncols);
+	for (size_t r = 0; r < nrows; r++) {
+		const cJSON *row = cJSON_GetArrayItem(rows, (int)r);
+		for (size_t c = 0; c < ncols; c++) {
+			cryo_json_text(cryo_json_path(row, cols[c].key), buf, sizeof(buf));
+			sanitize(buf);
+			size_t mw = (size_t)cols[c].max_width;
+			if (mw && strlen(buf) > mw) {
+				buf[mw - 1] = '~';
+				buf[mw] = '\0';
+			}
+			put_cell(out, buf, width[c], c + 1 == ncols);
+		}
+	}
+	free(width);
+}
+
+void cryo_print_json(FILE *out, const cJSON *v)
+{
+	char *s = isatty(fileno(out)) ? cJSON_Print(v) : cJSON_PrintUnformatted(v);
+	if (s) {
+		fputs(s, out);
+		fputc('\n', out);
+		free(s);
+	}
+}
+
+cJSON *cryo_json_str(cJSON *obj, const char *key, const char *val)
+{
+	if (!val || !*val)
+		return cJSON_AddNullToObject(obj, key);
+	return cJSON_AddStringToObject(obj, key, val);
+}
+
+cJSON *cryo_json_num(cJSON *obj, const char *key, double val)
+{
+	return cJSON_AddNumberToObject(obj, key, val);
+}
+
+cJSON *cryo_json_bool(cJSON *obj, const char *key, bool val)
+{
+	return cJSON_AddBoolToObject(obj, key, val);
+}
+
+cJSON *cryo_json_parse(const char *text, size_t len)
+{
+	return cJSON_ParseWithLength(text, len);
+}
+
+const char *cryo_json_get_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}

@@ -1,0 +1,315 @@
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "cryo/cleanup.h"
+#include "cryo/util.h"
+
+int cryo_read_file_at(int dirfd, const char *path, size_t max, bool nofollow, char **out,
+		      size_t *len, struct cryo_error *err)
+{
+	cleanup_close int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+							   (nofollow ? O_NOFOLLOW : 0));
+	if (fd < 0)
+		return cryo_error_sys(err, "open %s", path);
+	if (nofollow) {
+		/* Never read a FIFO or device that stands where a file should be. */
+		struct stat st;
+		if (fstat(fd, &st) < 0)
+			return cryo_error_sys(err, "stat %s", path);
+		if (!S_ISREG(st.st_mode))
+			return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "%s: not a regular file", path);
+	}
+	size_t cap = 4096, n = 0;
+	cleanup_free char *buf = malloc(cap + 1);
+	if (!buf)
+		return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "read %s", path);
+	for (;;) {
+		if (n == cap) {
+			if (cap >= max)
+				return cryo_error_set(err, CRYO_EXIT_DATAERR, EFBIG,
+						      "read %s (limit %zu bytes)", path, max);
+			size_t ncap = cap * 2 > max ? max : cap * 2;
+			char *nb = realloc(buf, ncap + 1);
+			if (!nb)
+				return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "read %s", path);
+			buf = nb;
+			cap = ncap;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return cryo_error_sys(err, "read %s", path);
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	*out = steal_pointer(&buf);
+	return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+static int write_temp(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+		      char *tmp, size_t tmpsize, struct cryo_error *err)
+{
+	unsigned r = 0;
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (unsigned)getpid() ^ (unsigned)cryo_now_monotonic_ns();
+	snprintf(tmp, tmpsize, ".%s.tmp-%08x", name, r);
+	cleanup_close int fd =
+		openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	if (fd < 0)
+		return cryo_error_sys(err, "create %s", tmp);
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		cryo_error_sys(err, "write %s", tmp);
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
+int cryo_write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len,
+			      mode_t mode, struct cryo_error *err)
+{
+	char tmp[PATH_MAX];
+	if (write_temp(dirfd, name, data, len, mode, tmp, sizeof(tmp), err) < 0)
+		return -1;
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		cryo_error_sys(err, "rename %s to %s", tmp, name);
+		unlinkat(dirfd, tmp, 0);
+		return -1;
+	}
+	fsync(dirfd);
+	return 0;
+}
+
+int cryo_write_file_new_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+			   struct cryo_error *err)
+{
+	char tmp[PATH_MAX];
+	if (write_temp(dirfd, name, data, len, mode, tmp, sizeof(tmp), err) < 0)
+		return -1;
+	/* link(2) fails with EEXIST instead of replacing: first writer wins. */
+	int rc = linkat(dirfd, tmp, dirfd, name, 0);
+	int e = errno;
+	unlinkat(dirfd, tmp, 0);
+	if (rc < 0) {
+		errno = e;
+		return cryo_error_sys(err, "create %s", name);
+	}
+	fsync(dirfd);
+	return 0;
+}
+
+uint64_t cryo_now_realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t cryo_now_monotonic_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void cryo_format_utc_ns(uint64_t ns, char *buf, size_t size)
+{
+	time_t s = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	char date[32];
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%09lluZ", date, (unsigned long long)(ns % 1000000000ull));
+}
+
+bool cryo_is_hex(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+bool cryo_has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool cryo_has_suffix(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+	return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+int cryo_parse_long(const char *s, long min, long max, long *out)
+{
+	if (!s || !*s || isspace((unsigned char)*s))
+		return -1;
+	errno = 0;
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+char *cryo_strdup_printf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+char *cryo_join_argv(int argc, char *const argv[])
+{
+	size_t len = 1;
+	for (int i = 0; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	char *s = malloc(len), *p = s;
+	if (!s)
+		return NULL;
+	*p = '\0';
+	for (int i = 0; i < argc; i++)
+		p += sprintf(p, "%s%s", i ? " " : "", argv[i]);
+	return s;
+}
+
+int cryo_proc_stat_parse(const char *buf, struct cryo_proc_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	char *end;
+	long pid = strtol(buf, &end, 10);
+	if (end == buf || pid <= 0 || pid > INT_MAX || strncmp(end, " (", 2) != 0)
+		return -1;
+	/* comm is attacker-chosen and may contain ") ": the last ')' ends it. */
+	const char *open = end + 2, *close = strrchr(buf, ')');
+	if (!close || close < open)
+		return -1;
+	size_t clen = (size_t)(close - open);
+	if (clen >= sizeof(st->comm))
+		clen = sizeof(st->comm) - 1;
+	memcpy(st->comm, open, clen);
+	st->comm[clen] = '\0';
+	const char *p = close + 1;
+	/* fields after comm: 3 state, 4 ppid, ..., 22 starttime */
+	char state;
+	long ppid;
+	int consumed = 0;
+	if (sscanf(p, " %c %ld%n", &state, &ppid, &consumed) != 2)
+		return -1;
+	p += consumed;
+	unsigned long long v = 0;
+	for (int field = 5; field <= 22; field++) {
+		while (*p == ' ')
+			p++;
+		if (!*p)
+			return -1;
+		char *e;
+		errno = 0;
+		v = strtoull(p, &e, 10);
+		if (e == p && *p != '-')
+			return -1;
+		if (*p == '-') {
+			strtoll(p, &e, 10);
+			if (e == p)
+				return -1;
+		}
+		p = e;
+	}
+	st->pid = (pid_t)pid;
+	st->state = state;
+	st->ppid = (pid_t)ppid;
+	st->start_time = v;
+	return 0;
+}
+
+int cryo_proc_stat_read(pid_t pid, struct cryo_proc_stat *st, struct cryo_error *err)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	cleanup_free char *buf = NULL;
+	if (cryo_read_file_at(AT_FDCWD, path, 4096, false, &buf, NULL, err) < 0)
+		return -1;
+	if (cryo_proc_stat_parse(buf, st) < 0)
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "%s: cannot parse", path);
+	return 0;
+}
+
+int cryo_pids_push(struct cryo_pids *p, pid_t pid)
+{
+	if (p->n == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 64;
+		pid_t *nv = realloc(p->v, ncap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		p->v = nv;
+		p->cap = ncap;
+	}
+	p->v[p->n++] = pid;
+	return 0;
+}
+
+void cryo_pids_free(struct cryo_pids *p)
+{
+	free(p->v);
+	p->v = NULL;
+	p->n = p->cap = 0;
+}
+
+int cryo_pids_parse(const char *buf, struct cryo_pids *p)
+{
+	const char *s = buf;
+	while (*s) {
+		while (*s == '\n' || *s == ' ')
+			s++;
+		if (!*s)
+			break;
+		char *end;
+		errno = 0;
+		long v = strtol(s, &end, 10);
+		if (end == s || errno || v <= 0 || v > INT_MAX || (*end && *end != '\n'))
+			return -1;
+		if (cryo_pids_push(p, (pid_t)v) < 0)
+			return -1;
+		s = end;
+	}
+	return 0;
+}
