@@ -111,8 +111,11 @@ static void container_cgroup(char *dst, size_t size, const char *proc_path)
 	struct cryo_cgroup_class cl;
 	if (cryo_cgroup_classify(proc_path, &cl) == 1)
 		snprintf(dst, size, "%s", cl.cgroup);
-	else
+	else if (strcmp(proc_path, "/") != 0)
 		snprintf(dst, size, "%s", proc_path);
+	/* A process left in the root cgroup of a hierarchy (a hybrid host where
+	 * the runtime only made a v2 cgroup): that root is the whole host, never
+	 * the container's; leave the path empty so nothing acts on it. */
 }
 
 /* Without runtime state, the init is the process of the cgroup whose parent
@@ -248,6 +251,10 @@ int cryo_discover(struct cryo_containers *out, struct cryo_error *err)
 		if (cryo_proc_stat_read(s->st.init_pid, &st, &e) < 0 ||
 		    (s->st.init_start && st.start_time != s->st.init_start))
 			continue;
+		/* An init that exited but was not reaped yet (runc -d leaves it to
+		 * whatever adopts it) has already left its cgroup. */
+		if (st.state == 'Z' || st.state == 'X')
+			continue;
 		struct cryo_container *c = find_id(out, s->st.id);
 		if (!c && !(c = add(out, s->st.id))) {
 			cryo_runtime_states_free(&states);
@@ -302,6 +309,8 @@ int cryo_discover(struct cryo_containers *out, struct cryo_error *err)
 			read_docker(c, "/var/lib/docker");
 		if (c->runtime == CRYO_RT_PODMAN || c->runtime == CRYO_RT_CRIO)
 			read_storage(c);
+		if (!c->name[0] && (c->runtime == CRYO_RT_RUNC || c->runtime == CRYO_RT_CRUN))
+			snprintf(c->name, sizeof(c->name), "%s", c->id); /* runc ids are names */
 		if (!c->name[0]) {
 			if (c->pod_name[0] && c->k8s_container[0])
 				snprintf(c->name, sizeof(c->name), "%.80s/%.80s/%.80s", c->pod_namespace,
@@ -376,16 +385,16 @@ int cryo_container_inspect(const struct cryo_cgroup_roots *roots, struct cryo_co
 	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)c->init_pid);
 	cleanup_free char *mi = NULL;
 	if (cryo_read_file_at(AT_FDCWD, path, 16u << 20, false, &mi, NULL, err) < 0)
-		return cryo_error_wrap(err, "container %.12s", c->id);
+		return cryo_error_wrap(err, "container %s", c->name[0] ? c->name : c->id);
 	int ov = cryo_mountinfo_root_overlay(mi, &c->rootfs, c->rootfs_type, sizeof(c->rootfs_type), err);
 	if (ov < 0)
-		return cryo_error_wrap(err, "container %.12s root filesystem", c->id);
+		return cryo_error_wrap(err, "container %s root filesystem", c->name[0] ? c->name : c->id);
 	if (ov == 1) {
 		const char *bases[] = { "/var/lib/docker/overlay2",
 					"/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots",
 					"/var/lib/containers/storage/overlay" };
 		if (cryo_overlay_resolve(&c->rootfs, bases, CRYO_ARRAY_SIZE(bases), err) < 0)
-			return cryo_error_wrap(err, "container %.12s root filesystem", c->id);
+			return cryo_error_wrap(err, "container %s root filesystem", c->name[0] ? c->name : c->id);
 	}
 	static const char *const nsnames[] = { "cgroup", "ipc", "mnt", "net", "pid", "user", "uts", "time" };
 	c->nns = 0;
@@ -402,11 +411,18 @@ int cryo_container_inspect(const struct cryo_cgroup_roots *roots, struct cryo_co
 	return 0;
 }
 
+const char *cryo_container_short_id(const struct cryo_container *c, char buf[130])
+{
+	size_t n = strlen(c->id);
+	snprintf(buf, 130, "%.*s", (n == 64 && cryo_is_hex(c->id, n)) ? 12 : 129, c->id);
+	return buf;
+}
+
 cJSON *cryo_container_to_json(const struct cryo_container *c)
 {
 	cJSON *o = cJSON_CreateObject();
-	char shortid[13];
-	snprintf(shortid, sizeof(shortid), "%.12s", c->id);
+	char shortid[130];
+	cryo_container_short_id(c, shortid);
 	cryo_json_str(o, "id", c->id);
 	cryo_json_str(o, "short_id", shortid);
 	cryo_json_str(o, "name", c->name);

@@ -34,6 +34,11 @@ int cryo_freezer_init(struct cryo_freezer *f, const struct cryo_cgroup_roots *ro
 	char v2[PATH_MAX], v1[PATH_MAX], probe[PATH_MAX + 32];
 	cryo_container_v2_dir(roots, c, v2, sizeof(v2));
 	cryo_container_freezer_dir(roots, c, v1, sizeof(v1));
+	/* Never the root of a hierarchy: that would stop the whole host. */
+	if (strcmp(v2, roots->v2) == 0)
+		v2[0] = '\0';
+	if (strcmp(v1, roots->freezer) == 0)
+		v1[0] = '\0';
 	bool have_v2 = false, have_v1 = false;
 	if (v2[0]) {
 		snprintf(probe, sizeof(probe), "%s/cgroup.freeze", v2);
@@ -45,11 +50,11 @@ int cryo_freezer_init(struct cryo_freezer *f, const struct cryo_cgroup_roots *ro
 	}
 	if (force == CRYO_FREEZE_V2 && !have_v2)
 		return cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0,
-				      "container %.12s has no cgroup v2 freezer (%s)", c->id,
+				      "container %s has no cgroup v2 freezer (%s)", c->name[0] ? c->name : c->id,
 				      v2[0] ? v2 : "no unified cgroup");
 	if (force == CRYO_FREEZE_V1 && !have_v1)
 		return cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0,
-				      "container %.12s has no v1 freezer cgroup", c->id);
+				      "container %s has no v1 freezer cgroup", c->name[0] ? c->name : c->id);
 	if ((force == CRYO_FREEZE_NONE && have_v2) || force == CRYO_FREEZE_V2) {
 		f->mech = CRYO_FREEZE_V2;
 		snprintf(f->dir, sizeof(f->dir), "%s", v2);
@@ -62,10 +67,12 @@ int cryo_freezer_init(struct cryo_freezer *f, const struct cryo_cgroup_roots *ro
 		snprintf(f->dir, sizeof(f->dir), "%s", v1);
 	} else {
 		bool gone = (v2[0] && access(v2, F_OK) < 0) || (v1[0] && access(v1, F_OK) < 0);
-		return cryo_error_set(err, gone ? CRYO_EXIT_NOTFOUND : CRYO_EXIT_UNAVAILABLE, 0,
-				      gone ? "container %.12s exited (its cgroup is gone)"
-					   : "container %.12s: no freezer (neither cgroup.freeze nor v1 freezer.state)",
-				      c->id);
+		const char *who = c->name[0] ? c->name : c->id;
+		if (gone)
+			return cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0,
+					      "container %s exited (its cgroup is gone)", who);
+		return cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0,
+				      "container %s: no freezer (neither cgroup.freeze nor v1 freezer.state)", who);
 	}
 	return 0;
 }

@@ -96,7 +96,9 @@ static void list_candidates(struct cryo_error *err, const struct cryo_containers
 	size_t len = strlen(err->msg);
 	for (size_t i = 0; i < n && len + 100 < sizeof(err->msg); i++) {
 		const struct cryo_container *c = &all->v[idx[i]];
-		len += (size_t)snprintf(err->msg + len, sizeof(err->msg) - len, "\n  %.12s  %s (%s)", c->id,
+		char sid[130];
+		len += (size_t)snprintf(err->msg + len, sizeof(err->msg) - len, "\n  %s  %s (%s)",
+					cryo_container_short_id(c, sid),
 					c->name[0] ? c->name : "-", cryo_runtime_name(c->runtime));
 	}
 }

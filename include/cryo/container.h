@@ -59,6 +59,10 @@ void cryo_container_v2_dir(const struct cryo_cgroup_roots *roots, const struct c
 void cryo_container_freezer_dir(const struct cryo_cgroup_roots *roots,
 				const struct cryo_container *c, char *buf, size_t size);
 
+/* The id as people see it: 12 hex digits for 64-hex ids (Docker, Falco),
+ * the whole id otherwise (runc ids are names). */
+const char *cryo_container_short_id(const struct cryo_container *c, char buf[130]);
+
 /* The whole record as JSON (what cryo-ls --json prints). */
 cJSON *cryo_container_to_json(const struct cryo_container *c);
 

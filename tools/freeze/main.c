@@ -186,9 +186,11 @@ static int do_freeze(struct options *o)
 			size_t nm = o->pod ? cryo_pod_members(&all, idx[k], members, MAX_CONTAINERS) : 1;
 			if (!o->pod)
 				members[0] = idx[k];
-			if (o->pod && !all.v[idx[k]].pod_uid[0] && !all.v[idx[k]].pod_name[0])
-				cryo_warn("%.12s is not in a Kubernetes pod; --pod acts on it alone",
-					  all.v[idx[k]].id);
+			if (o->pod && !all.v[idx[k]].pod_uid[0] && !all.v[idx[k]].pod_name[0]) {
+				char sid[130];
+				cryo_warn("%s is not in a Kubernetes pod; --pod acts on it alone",
+					  cryo_container_short_id(&all.v[idx[k]], sid));
+			}
 			for (size_t m = 0; m < nm; m++) {
 				bool dup = false;
 				for (size_t j = 0; j < njobs && !dup; j++)
@@ -248,8 +250,8 @@ record:
 		struct job *jb = &jobs[j];
 		const struct cryo_container *c = &all.v[jb->idx];
 		cJSON *row = cJSON_CreateObject();
-		char sid[13];
-		snprintf(sid, sizeof(sid), "%.12s", c->id);
+		char sid[130];
+		cryo_container_short_id(c, sid);
 		cryo_json_str(row, "id", c->id);
 		cryo_json_str(row, "short_id", sid);
 		cryo_json_str(row, "name", c->name);
@@ -273,8 +275,10 @@ record:
 			cryo_json_str(row, "result", "ok");
 			cJSON_AddNullToObject(row, "error");
 			if (o->mode != MODE_STATUS)
-				cryo_info("%s %s (%s): %s via %s in %.3f ms", action_name(o->mode),
-					  c->name[0] ? c->name : sid, sid,
+				cryo_info("%s %s%s%s%s: %s via %s in %.3f ms", action_name(o->mode), sid,
+					  c->name[0] && strcmp(c->name, sid) ? " (" : "",
+					  c->name[0] && strcmp(c->name, sid) ? c->name : "",
+					  c->name[0] && strcmp(c->name, sid) ? ")" : "",
 					  cryo_freeze_state_name(jb->f.state), cryo_freeze_mech_name(jb->f.mech),
 					  (double)(jb->f.t_done_ns - jb->f.t_start_ns) / 1e6);
 		}
