@@ -161,13 +161,15 @@ static int do_freeze(struct options *o)
 	size_t njobs = 0;
 	int rc = 0;
 	cleanup_cjson cJSON *rows = NULL;
+	char resolve_errors[4096] = "";
 	if (!jobs) {
 		rc = CRYO_EXIT_OSERR;
 		goto out;
 	}
 	if (cryo_discover(&all, &err) < 0) {
 		rc = cryo_report_error(&err);
-		goto out;
+		snprintf(resolve_errors, sizeof(resolve_errors), "%s", err.msg);
+		goto record; /* the failure goes in the custody log too */
 	}
 	/* Resolve everything before acting: a typo or an ambiguous name stops
 	 * the command before anything is frozen, so the responder knows exactly
@@ -176,9 +178,11 @@ static int do_freeze(struct options *o)
 		size_t idx[MAX_CONTAINERS];
 		int n = cryo_target_resolve(&targets[i], &all, idx, MAX_CONTAINERS, &err);
 		if (n < 0) {
-			rc = rc ? CRYO_EXIT_PARTIAL : cryo_report_error(&err);
-			if (rc == CRYO_EXIT_PARTIAL)
-				cryo_report_error(&err);
+			int code = cryo_report_error(&err);
+			if (!rc)
+				rc = code;
+			size_t l = strlen(resolve_errors);
+			snprintf(resolve_errors + l, sizeof(resolve_errors) - l, "%s%s", l ? "; " : "", err.msg);
 			continue;
 		}
 		for (int k = 0; k < n; k++) {
@@ -202,8 +206,10 @@ static int do_freeze(struct options *o)
 			}
 		}
 	}
-	if (rc)
+	if (rc) {
+		njobs = 0; /* nothing was touched */
 		goto record;
+	}
 
 	for (size_t j = 0; j < njobs; j++) {
 		struct job *jb = &jobs[j];
@@ -298,7 +304,7 @@ record:
 		cryo_json_num(res, "failed", (double)failed);
 		cJSON_AddItemToObject(res, "containers", cJSON_Duplicate(rows, 1));
 		if (rc && !njobs)
-			cryo_json_str(res, "error", err.msg);
+			cryo_json_str(res, "error", resolve_errors[0] ? resolve_errors : err.msg);
 		cryo_print_json(stdout, res);
 	} else if (o->mode == MODE_STATUS && njobs) {
 		cryo_print_table(stdout, rows, columns, CRYO_ARRAY_SIZE(columns));
@@ -311,7 +317,8 @@ record:
 			 o->mode == MODE_FREEZE ? "frozen" : "thawed");
 		struct cryo_error cerr;
 		if (cryo_custody_commit(&kase, &entry, rc == 0 ? "ok" : (njobs - failed) ? "partial" : "error",
-					rc && !njobs ? err.msg : msg, &cerr) < 0) {
+					rc && !njobs ? (resolve_errors[0] ? resolve_errors : err.msg) : msg,
+					&cerr) < 0) {
 			cryo_report_error(&cerr);
 			if (!rc)
 				rc = cerr.exit;
