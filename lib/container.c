@@ -418,14 +418,18 @@ const char *cryo_container_short_id(const struct cryo_container *c, char buf[130
 	return buf;
 }
 
+void cryo_container_json_identity(cJSON *obj, const struct cryo_container *c)
+{
+	char shortid[130];
+	cryo_json_str(obj, "id", c->id);
+	cryo_json_str(obj, "short_id", cryo_container_short_id(c, shortid));
+	cryo_json_str(obj, "name", c->name);
+}
+
 cJSON *cryo_container_to_json(const struct cryo_container *c)
 {
 	cJSON *o = cJSON_CreateObject();
-	char shortid[130];
-	cryo_container_short_id(c, shortid);
-	cryo_json_str(o, "id", c->id);
-	cryo_json_str(o, "short_id", shortid);
-	cryo_json_str(o, "name", c->name);
+	cryo_container_json_identity(o, c);
 	cryo_json_str(o, "runtime", cryo_runtime_name(c->runtime));
 	cryo_json_str(o, "image", c->image);
 	cryo_json_num(o, "init_pid", c->init_pid);

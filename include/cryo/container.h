@@ -63,6 +63,10 @@ void cryo_container_freezer_dir(const struct cryo_cgroup_roots *roots,
  * the whole id otherwise (runc ids are names). */
 const char *cryo_container_short_id(const struct cryo_container *c, char buf[130]);
 
+/* Add the fields that name a container (id, short_id, name) to obj: every
+ * tool's JSON names containers the same way. */
+void cryo_container_json_identity(cJSON *obj, const struct cryo_container *c);
+
 /* The whole record as JSON (what cryo-ls --json prints). */
 cJSON *cryo_container_to_json(const struct cryo_container *c);
 

@@ -258,9 +258,7 @@ record:
 		cJSON *row = cJSON_CreateObject();
 		char sid[130];
 		cryo_container_short_id(c, sid);
-		cryo_json_str(row, "id", c->id);
-		cryo_json_str(row, "short_id", sid);
-		cryo_json_str(row, "name", c->name);
+		cryo_container_json_identity(row, c);
 		cryo_json_str(row, "target", targets[jb->target].text);
 		cryo_json_str(row, "mechanism", cryo_freeze_mech_name(jb->f.mech));
 		cryo_json_str(row, "cgroup", jb->f.dir);
