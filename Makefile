@@ -61,6 +61,9 @@ $(BUILD)/bin/cryo-%: $(BUILD)/tools/%/main.o $(LIBCRYO)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/tests/unit/%.o: tests/unit/check.h
+$(BUILD)/tests/fuzz/%.o: $(wildcard tests/fuzz/*.h)
+
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBCRYO)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -284,7 +284,9 @@ long cryo_custody_verify_text(const char *text, size_t len, const char *case_id,
 		else if (!cJSON_IsNumber(seq) || seq->valuedouble != (double)lineno)
 			bad = cryo_error_set(err, CRYO_EXIT_NO, 0, "custody line %ld: sequence number is not %ld (line removed or reordered)",
 					     lineno, lineno);
-		else if (!prev || strcmp(prev, expect) != 0)
+		else if (!prev || (strcmp(prev, expect) != 0 &&
+				   /* no case id given: line 1 names it */
+				   !(lineno == 1 && !case_id && cryo_has_prefix(prev, "case:"))))
 			bad = cryo_error_set(err, CRYO_EXIT_NO, 0, "custody line %ld: chain broken (prev is %s, expected %s)",
 					     lineno, prev ? prev : "missing", expect);
 		else if (case_id && (!cid || strcmp(cid, case_id) != 0))
@@ -316,4 +318,19 @@ long cryo_custody_verify(int case_dirfd, long *bad_line, struct cryo_error *err)
 	if (cryo_read_file_at(case_dirfd, CUSTODY, 256u << 20, true, &text, &len, err) < 0)
 		return -1;
 	return cryo_custody_verify_text(text, len, id, bad_line, err);
+}
+
+void cryo_custody_head_text(const char *text, size_t len, char out[CRYO_CUSTODY_HEAD_MAX])
+{
+	out[0] = '\0';
+	while (len && text[len - 1] == '\n')
+		len--;
+	if (!len)
+		return;
+	const char *start = text + len;
+	while (start > text && start[-1] != '\n')
+		start--;
+	char hex[CRYO_SHA256_HEX];
+	cryo_sha256_hex(start, (size_t)(text + len - start), hex);
+	snprintf(out, CRYO_CUSTODY_HEAD_MAX, "sha256:%s", hex);
 }

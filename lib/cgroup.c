@@ -226,6 +226,18 @@ int cryo_cgroup_classify(const char *path, struct cryo_cgroup_class *c)
 		} else if (match_wrapped(s, n, "libpod-", ".scope", c->id, sizeof(c->id))) {
 			c->runtime = CRYO_RT_PODMAN;
 			hit = true;
+		} else if (n == 5 + 64 && strncmp(s, "crio-", 5) == 0 && is_id64(s + 5, 64)) {
+			/* CRI-O with the cgroupfs manager: no ".scope" */
+			memcpy(c->id, s + 5, 64);
+			c->id[64] = '\0';
+			c->runtime = CRYO_RT_CRIO;
+			hit = true;
+		} else if (n == 7 + 64 && strncmp(s, "libpod-", 7) == 0 && is_id64(s + 7, 64)) {
+			/* Podman with the cgroupfs manager: /libpod_parent/libpod-<id> */
+			memcpy(c->id, s + 7, 64);
+			c->id[64] = '\0';
+			c->runtime = CRYO_RT_PODMAN;
+			hit = true;
 		} else if (is_id64(s, n)) {
 			memcpy(c->id, s, 64);
 			c->id[64] = '\0';
@@ -252,11 +264,16 @@ int cryo_cgroup_classify(const char *path, struct cryo_cgroup_class *c)
 	return 0;
 }
 
+/* Deeper than any runtime nests; a container that builds a deeper tree to
+ * hide processes gets an error, not a short list. */
+#define CGROUP_MAX_DEPTH 256
+
 static int pids_walk(int dirfd, const char *file, int depth, struct cryo_pids *out,
 		     struct cryo_error *err)
 {
-	if (depth > 32)
-		return 0;
+	if (depth > CGROUP_MAX_DEPTH)
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0,
+				      "cgroup tree deeper than %d levels", CGROUP_MAX_DEPTH);
 	cleanup_free char *text = NULL;
 	if (cryo_read_file_at(dirfd, file, 64u << 20, false, &text, NULL, err) < 0)
 		return -1;
@@ -277,8 +294,8 @@ static int pids_walk(int dirfd, const char *file, int depth, struct cryo_pids *o
 		cleanup_close int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (sub < 0)
 			continue; /* removed meanwhile */
-		if (pids_walk(sub, file, depth + 1, out, err) < 0 && errno != ENOENT)
-			return -1;
+		if (pids_walk(sub, file, depth + 1, out, err) < 0 && err->errnum != ENOENT)
+			return -1; /* a sub-cgroup removed meanwhile is fine */
 	}
 	return 0;
 }

@@ -47,7 +47,7 @@ static struct cryo_container *add(struct cryo_containers *all, const char *id)
 static int walk(struct cryo_containers *all, int dirfd, char *rel, size_t rel_len, bool v2,
 		int depth)
 {
-	if (depth > 32)
+	if (depth > 64) /* the host's own tree; runtimes nest a handful deep */
 		return 0;
 	int dfd = dup(dirfd);
 	if (dfd < 0)

@@ -91,6 +91,28 @@ void cryo_overlay_free(struct cryo_overlay *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/* A layer path as mountinfo shows it, decoded: first the kernel's octal
+ * escapes (\054 for ',', \072 for ':' on 6.5-6.6), then overlayfs's own
+ * backslash escapes ("\:" and "\,").  Splitting happens on the raw text,
+ * before either, so an escaped separator never splits. */
+static char *decode_value(const char *s, size_t n)
+{
+	char *d = malloc(n + 1);
+	if (!d)
+		return NULL;
+	memcpy(d, s, n);
+	d[n] = '\0';
+	unescape_octal(d);
+	char *w = d;
+	for (char *r = d; *r; r++) {
+		if (*r == '\\' && r[1])
+			r++;
+		*w++ = *r;
+	}
+	*w = '\0';
+	return d;
+}
+
 static int add_lower(struct cryo_overlay *o, const char *s, size_t n, struct cryo_error *err)
 {
 	if (o->nlower >= CRYO_OVERLAY_MAX_LOWER)
@@ -100,15 +122,9 @@ static int add_lower(struct cryo_overlay *o, const char *s, size_t n, struct cry
 	if (!nv)
 		return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "overlay");
 	o->lowerdir = nv;
-	char *d = malloc(n + 1), *w = d;
+	char *d = decode_value(s, n);
 	if (!d)
 		return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "overlay");
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '\\' && i + 1 < n && s[i + 1] == ':')
-			continue; /* "\:" is a colon inside a path */
-		*w++ = s[i];
-	}
-	*w = '\0';
 	if (!*d) {
 		free(d);
 		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "overlay: empty lowerdir entry");
@@ -130,13 +146,12 @@ int cryo_overlay_parse(const char *super_opts, struct cryo_overlay *o, struct cr
 	 * by the kernel (seq_show_option), so splitting first is safe. */
 	char *save = NULL;
 	for (char *opt = strtok_r(copy, ",", &save); opt; opt = strtok_r(NULL, ",", &save)) {
-		unescape_octal(opt);
 		if (strncmp(opt, "upperdir=", 9) == 0) {
 			free(o->upperdir);
-			o->upperdir = strdup(opt + 9);
+			o->upperdir = decode_value(opt + 9, strlen(opt + 9));
 		} else if (strncmp(opt, "workdir=", 8) == 0) {
 			free(o->workdir);
-			o->workdir = strdup(opt + 8);
+			o->workdir = decode_value(opt + 8, strlen(opt + 8));
 		} else if (strncmp(opt, "lowerdir+=", 10) == 0 || strncmp(opt, "datadir+=", 9) == 0) {
 			/* new mount API (Linux 6.8+): one layer per option */
 			const char *v = strchr(opt, '=') + 1;
@@ -145,8 +160,10 @@ int cryo_overlay_parse(const char *super_opts, struct cryo_overlay *o, struct cr
 		} else if (strncmp(opt, "lowerdir=", 9) == 0) {
 			const char *v = opt + 9, *start = v;
 			for (const char *q = v;; q++) {
-				if (*q == '\\' && q[1] == ':') {
-					q++;
+				if (*q == '\\' && q[1]) {
+					/* "\:" is a colon inside a path; before Linux 6.5
+					 * mountinfo showed that backslash as "\134" */
+					q += strncmp(q, "\\134:", 5) == 0 ? 4 : 1;
 					continue;
 				}
 				if (*q == ':' || *q == '\0') {

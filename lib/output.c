@@ -34,13 +34,37 @@ void cryo_json_text(const cJSON *v, char *buf, size_t size)
 		snprintf(buf, size, "...");
 }
 
-/* Terminal-safe copy: container names and paths are attacker-chosen, so
- * control characters are shown as '?' rather than sent to the terminal. */
+/* Terminal-safe text: container names and paths are attacker-chosen, so
+ * C0 and C1 control characters (C1 includes CSI, U+009B, which some
+ * terminals obey) and bytes that are not valid UTF-8 (a lone 0x9b is CSI
+ * to an 8-bit terminal) become '?'.  Valid UTF-8 text is kept. */
 static void sanitize(char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
+	unsigned char *r = (unsigned char *)s, *w = r;
+	while (*r) {
+		unsigned c = *r;
+		size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		bool ok = n > 0;
+		for (size_t i = 1; ok && i < n; i++)
+			ok = (r[i] & 0xc0) == 0x80;
+		unsigned cp = 0;
+		if (ok) {
+			cp = n == 1 ? c : c & (0x7f >> n);
+			for (size_t i = 1; i < n; i++)
+				cp = (cp << 6) | (r[i] & 0x3f);
+			/* overlong forms and surrogates are not valid either */
+			ok = !((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+			       (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff);
+		}
+		if (!ok || cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+			*w++ = '?';
+			r += ok ? n : 1;
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			*w++ = *r++;
+	}
+	*w = '\0';
 }
 
 static void put_cell(FILE *out, const char *s, size_t width, bool last)

@@ -28,15 +28,26 @@ int cryo_read_file_at(int dirfd, const char *path, size_t max, bool nofollow, ch
 		if (!S_ISREG(st.st_mode))
 			return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "%s: not a regular file", path);
 	}
-	size_t cap = 4096, n = 0;
+	size_t cap = max < 4096 ? max : 4096, n = 0;
 	cleanup_free char *buf = malloc(cap + 1);
 	if (!buf)
 		return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "read %s", path);
 	for (;;) {
 		if (n == cap) {
-			if (cap >= max)
+			if (cap >= max) {
+				/* exactly max bytes is fine; one more is not */
+				char probe;
+				ssize_t r;
+				do
+					r = read(fd, &probe, 1);
+				while (r < 0 && errno == EINTR);
+				if (r < 0)
+					return cryo_error_sys(err, "read %s", path);
+				if (r == 0)
+					break;
 				return cryo_error_set(err, CRYO_EXIT_DATAERR, EFBIG,
 						      "read %s (limit %zu bytes)", path, max);
+			}
 			size_t ncap = cap * 2 > max ? max : cap * 2;
 			char *nb = realloc(buf, ncap + 1);
 			if (!nb)

@@ -3,7 +3,10 @@
  * custody.jsonl is append-only JSON lines.  Each line carries "prev": the
  * SHA-256 of the previous line's bytes (without its newline) as
  * "sha256:<hex>", or "case:<case id>" for the first line, so removing,
- * reordering or editing a line breaks the chain.  Writers take an exclusive
+ * reordering or editing a line breaks the chain -- except at the tail: the
+ * newest line has no successor, so editing or dropping the last lines is
+ * only detected against an anchored head (cryo_custody_head(), recorded in
+ * the sealed archive's signed manifest).  Writers take an exclusive
  * flock(2) on the log for the read-last-line + append, so two tools on one
  * case never interleave or fork the chain.  Spec: docs/evidence-format.md. */
 #ifndef CRYO_CASE_H
@@ -44,11 +47,18 @@ int cryo_custody_commit(struct cryo_case *c, struct cryo_custody_entry *e, const
 			const char *message, struct cryo_error *err);
 void cryo_custody_abandon(struct cryo_custody_entry *e);
 
-/* Verify the chain of a custody log.  On success returns the number of
+/* Verify the chain of a custody log (case_id NULL: take it from line 1,
+ * used where case.json is not at hand).  On success returns the number of
  * entries; on a break returns -1 with the line number in the message and
  * *bad_line set (1-based). */
 long cryo_custody_verify_text(const char *text, size_t len, const char *case_id,
 			      long *bad_line, struct cryo_error *err);
 long cryo_custody_verify(int case_dirfd, long *bad_line, struct cryo_error *err);
+
+/* The head of the chain: "sha256:<hex>" of the last line, or "case:<id>"
+ * style empty marker "" when the log is empty.  Anchoring it (in a signed
+ * manifest) is what protects the tail. */
+#define CRYO_CUSTODY_HEAD_MAX 72
+void cryo_custody_head_text(const char *text, size_t len, char out[CRYO_CUSTODY_HEAD_MAX]);
 
 #endif
