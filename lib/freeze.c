@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "cryo/cleanup.h"
 #include "cryo/freeze.h"
+#include "cryo/output.h"
 
 const char *cryo_freeze_mech_name(enum cryo_freeze_mech m)
 {
@@ -23,6 +24,27 @@ const char *cryo_freeze_state_name(enum cryo_freeze_state s)
 	case CRYO_FROZEN: return "frozen";
 	default: return "gone";
 	}
+}
+
+/* The v1 freezer is frozen or freezing while nothing asked v2 to freeze. */
+static bool v1_holds(const char *v1, const char *v2)
+{
+	char p[PATH_MAX + 32], buf[64] = "";
+	snprintf(p, sizeof(p), "%s/freezer.state", v1);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || cryo_has_prefix(buf, "THAWED"))
+		return false;
+	snprintf(p, sizeof(p), "%s/cgroup.freeze", v2);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 && buf[0] == '0';
 }
 
 int cryo_freezer_init(struct cryo_freezer *f, const struct cryo_cgroup_roots *roots,
@@ -55,6 +77,12 @@ int cryo_freezer_init(struct cryo_freezer *f, const struct cryo_cgroup_roots *ro
 	if (force == CRYO_FREEZE_V1 && !have_v1)
 		return cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0,
 				      "container %s has no v1 freezer cgroup", c->name[0] ? c->name : c->id);
+	if (force == CRYO_FREEZE_NONE && have_v2 && have_v1 && v1_holds(v1, v2)) {
+		/* On a hybrid host someone else (docker pause, runc pause) froze
+		 * through v1: that is the freeze to report and to thaw, and a v2
+		 * freeze could never complete under it. */
+		force = CRYO_FREEZE_V1;
+	}
 	if ((force == CRYO_FREEZE_NONE && have_v2) || force == CRYO_FREEZE_V2) {
 		f->mech = CRYO_FREEZE_V2;
 		snprintf(f->dir, sizeof(f->dir), "%s", v2);
@@ -277,9 +305,7 @@ char *cryo_freeze_stuck_tasks(const char *dir)
 			continue;
 		if (st.state != 'R' && st.state != 'D')
 			continue;
-		for (char *p = st.comm; *p; p++)
-			if ((unsigned char)*p < 0x20)
-				*p = '?';
+		cryo_text_sanitize(st.comm);
 		len += (size_t)snprintf(out + len, cap - len, "%s%d %s (%c)", len ? ", " : "",
 					(int)st.pid, st.comm, st.state);
 	}

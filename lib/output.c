@@ -38,7 +38,7 @@ void cryo_json_text(const cJSON *v, char *buf, size_t size)
  * C0 and C1 control characters (C1 includes CSI, U+009B, which some
  * terminals obey) and bytes that are not valid UTF-8 (a lone 0x9b is CSI
  * to an 8-bit terminal) become '?'.  Valid UTF-8 text is kept. */
-static void sanitize(char *s)
+void cryo_text_sanitize(char *s)
 {
 	unsigned char *r = (unsigned char *)s, *w = r;
 	while (*r) {
@@ -65,6 +65,13 @@ static void sanitize(char *s)
 			*w++ = *r++;
 	}
 	*w = '\0';
+}
+
+const char *cryo_text_safe(const char *s, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", s ? s : "");
+	cryo_text_sanitize(buf);
+	return buf;
 }
 
 static void put_cell(FILE *out, const char *s, size_t width, bool last)
@@ -101,7 +108,7 @@ void cryo_print_table(FILE *out, const cJSON *rows, const struct cryo_column *co
 		const cJSON *row = cJSON_GetArrayItem(rows, (int)r);
 		for (size_t c = 0; c < ncols; c++) {
 			cryo_json_text(cryo_json_path(row, cols[c].key), buf, sizeof(buf));
-			sanitize(buf);
+			cryo_text_sanitize(buf);
 			size_t mw = (size_t)cols[c].max_width;
 			if (mw && strlen(buf) > mw) {
 				buf[mw - 1] = '~';

@@ -5,6 +5,7 @@
 #include "cryo/cgroup.h"
 #include "cryo/cleanup.h"
 #include "cryo/target.h"
+#include "cryo/output.h"
 #include "cryo/util.h"
 
 static bool printable(const char *s)
@@ -96,10 +97,11 @@ static void list_candidates(struct cryo_error *err, const struct cryo_containers
 	size_t len = strlen(err->msg);
 	for (size_t i = 0; i < n && len + 100 < sizeof(err->msg); i++) {
 		const struct cryo_container *c = &all->v[idx[i]];
-		char sid[130];
+		char sid[130], name[256];
+		cryo_text_safe(c->name[0] ? c->name : "-", name, sizeof(name));
 		len += (size_t)snprintf(err->msg + len, sizeof(err->msg) - len, "\n  %s  %s (%s)",
-					cryo_container_short_id(c, sid),
-					c->name[0] ? c->name : "-", cryo_runtime_name(c->runtime));
+					cryo_container_short_id(c, sid), name,
+					cryo_runtime_name(c->runtime));
 	}
 }
 
@@ -145,10 +147,12 @@ int cryo_target_resolve(struct cryo_target *t, const struct cryo_containers *all
 			cand[0] = best;
 			n = 1;
 		}
-		if (n == 0)
+		if (n == 0) {
+			cryo_text_sanitize(st.comm); /* the process names itself */
 			return cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0,
 					      "target %s: process %d (%s) is not in a container", t->text,
 					      (int)t->pid, st.comm);
+		}
 		break;
 	}
 	case CRYO_TARGET_CGROUP:

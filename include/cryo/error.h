@@ -9,7 +9,7 @@
 /* The exit-code contract of every cryo tool (docs/exit-codes.md). */
 enum cryo_exit {
 	CRYO_EXIT_OK = 0,          /* done */
-	CRYO_EXIT_NO = 1,          /* the answer is no (tampered, not frozen, ...) */
+	CRYO_EXIT_NO = 1,          /* the answer is no (tampered evidence, bad signature) */
 	CRYO_EXIT_PARTIAL = 2,     /* some of the work failed; all of it recorded */
 	CRYO_EXIT_NOTFOUND = 3,    /* target does not exist (or exited) */
 	CRYO_EXIT_AMBIGUOUS = 4,   /* target matches more than one container */

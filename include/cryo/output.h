@@ -14,6 +14,12 @@ struct cryo_column {
 	int max_width;     /* 0: unlimited; longer values are cut with '~' */
 };
 
+/* Make attacker-chosen text (container names, paths, process names) safe
+ * for a terminal, in place: C0/C1 controls and invalid UTF-8 become '?'. */
+void cryo_text_sanitize(char *s);
+/* A sanitized copy in buf. */
+const char *cryo_text_safe(const char *s, char *buf, size_t size);
+
 /* Print rows (a cJSON array of objects) as a table. */
 void cryo_print_table(FILE *out, const cJSON *rows, const struct cryo_column *cols, size_t ncols);
 /* Print JSON followed by a newline (pretty when out is a terminal). */

@@ -40,10 +40,17 @@ expect_eq status "$(cryo-freeze --status --json "$name" | jq -r '.containers[0].
 expect_rc thaw 0 cryo-freeze --thaw "$name"
 advances && pass runs-after || fail runs-after "counter did not resume"
 
-# docker pause uses the v1 freezer here; cryo sees it
+# docker pause uses the v1 freezer on this hybrid host: cryo reports that
+# freeze, treats freezing again as done, and its thaw releases it
 docker pause "$name" >/dev/null
 expect_eq sees-docker-pause "$(cryo-ls --json "$name" | jq -r '.containers[0].state')" frozen
-docker unpause "$name" >/dev/null
+st=$(cryo-freeze --status --json "$name")
+expect_eq pause-status "$(jq -r '.containers[0].state' <<<"$st")" frozen
+expect_eq pause-status-mech "$(jq -r '.containers[0].mechanism' <<<"$st")" freezer-v1
+expect_rc pause-freeze-again 0 cryo-freeze --timeout 1000 "$name"
+expect_rc pause-thaw 0 cryo-freeze --thaw "$name"
+advances && pass pause-thawed-runs || fail pause-thawed-runs "counter did not resume after thawing docker's pause"
+docker unpause "$name" >/dev/null 2>&1
 
 # an exited container: a clear "not running" answer
 docker_start "$name-x" /bin/true || fail start-exiting "docker run"

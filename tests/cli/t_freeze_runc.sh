@@ -61,6 +61,15 @@ expect_eq custody-result "$(jq -r .result "$log" | sort -u)" ok
 expect_eq custody-target "$(head -1 "$log" | jq -r .target)" "$id"
 expect_eq custody-container "$(head -1 "$log" | jq -r '.details.containers[0].id')" "$id"
 
+# a case directory that cannot be written does not stop containment
+expect_rc case-unwritable 2 cryo-freeze -c "$SCRATCH/no/such/dir" "$id"
+expect_match case-unwritable-msg "$OUT" "NOT RECORDED"
+expect_match case-unwritable-frozen "$(cat "$CGV2/cryo-test/$id/cgroup.events")" "frozen 1"
+expect_eq case-unwritable-json "$(cryo-freeze --json -c "$SCRATCH/no/such/dir" "$id" 2>/dev/null | jq -c '[.exit, .recorded]')" "[2,false]"
+cryo-freeze --thaw -q "$id"
+# --status records nothing and makes no case directory
+expect_rc status-no-case 0 cryo-freeze --status -c "$SCRATCH/status-case" "$id"
+[ -e "$SCRATCH/status-case" ] && fail status-no-case-dir "case directory created by --status" || pass status-no-case-dir
 # a failure is recorded too
 expect_rc custody-failure 3 cryo-freeze -c "$case" "no-such-$$"
 expect_eq custody-failure-logged "$(tail -1 "$log" | jq -r .result)" error

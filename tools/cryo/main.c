@@ -76,33 +76,11 @@ static void usage(FILE *out)
 	fprintf(out, "\n'cryo VERB --help' describes a verb; man cryo-VERB has the details.\n");
 }
 
-int main(int argc, char **argv)
+static int run_verb(char **argv)
 {
-	cryo_cli_init("cryo");
-	if (argc < 2)
-		return usage(stderr), CRYO_EXIT_USAGE;
 	const char *verb = argv[1];
-	if (!strcmp(verb, "help") || !strcmp(verb, "--help") || !strcmp(verb, "-h")) {
-		if (argc > 2 && strcmp(verb, "help") == 0) {
-			/* cryo help VERB -> cryo-VERB --help */
-			char *args[] = { argv[2], (char *)"--help", NULL };
-			argv = args;
-			verb = argv[0];
-			argc = 2;
-			char path[PATH_MAX];
-			if (find_tool(verb, path, sizeof(path)) == 0) {
-				execv(path, argv);
-				return cryo_usage_error("cannot run %s: %s", path, strerror(errno));
-			}
-			return cryo_usage_error("'%s' is not a cryo verb", verb);
-		}
-		usage(stdout);
-		return cryo_close_stdout(0);
-	}
-	if (!strcmp(verb, "--version") || !strcmp(verb, "-V")) {
-		cryo_print_version();
-		return cryo_close_stdout(0);
-	}
+	if (!*verb)
+		return cryo_usage_error("empty verb");
 	for (const char *p = verb; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || *p == '-') || strlen(verb) > 32)
 			return cryo_usage_error("'%s' is not a cryo verb", verb);
@@ -121,4 +99,26 @@ int main(int argc, char **argv)
 	execv(path, argv + 1);
 	fprintf(stderr, "cryo: cannot run %s: %s\n", path, strerror(errno));
 	return CRYO_EXIT_UNAVAILABLE;
+}
+
+int main(int argc, char **argv)
+{
+	cryo_cli_init("cryo");
+	if (argc < 2)
+		return usage(stderr), CRYO_EXIT_USAGE;
+	const char *verb = argv[1];
+	if (!strcmp(verb, "help") || !strcmp(verb, "--help") || !strcmp(verb, "-h")) {
+		if (argc > 2 && strcmp(verb, "help") == 0) {
+			/* cryo help VERB is cryo VERB --help, with the same checks */
+			char *args[] = { argv[0], argv[2], (char *)"--help", NULL };
+			return run_verb(args);
+		}
+		usage(stdout);
+		return cryo_close_stdout(0);
+	}
+	if (!strcmp(verb, "--version") || !strcmp(verb, "-V")) {
+		cryo_print_version();
+		return cryo_close_stdout(0);
+	}
+	return run_verb(argv);
 }

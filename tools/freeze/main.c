@@ -54,9 +54,12 @@ static void usage(FILE *out)
 		"  -V, --version         version\n\n"
 		"Note: Docker still shows a container frozen through cgroup v2 as\n"
 		"\"running\" (docker pause uses its own state).\n\n"
-		"Exit status: 0 done, 2 some containers failed, 3 target not found or\n"
-		"exited, 4 target ambiguous, 5 timeout (freeze left requested), 64 usage,\n"
-		"69 no freezer, 77 not root (docs/exit-codes.md).\n");
+		"Exit status: 0 done; 2 partial (some containers failed, or the case\n"
+		"directory could not be written: containment goes on regardless); 3 target\n"
+		"not found or exited; 4 target ambiguous; 5 timeout (freeze left\n"
+		"requested); 64 usage; 65 bad data; 69 no freezer; 70 internal; 71 system\n"
+		"call failed; 74 I/O error; 77 not root.  When every container fails, the\n"
+		"first failure's code (docs/exit-codes.md).\n");
 }
 
 static int parse(int argc, char **argv, struct options *o)
@@ -147,13 +150,20 @@ static int do_freeze(struct options *o)
 	struct cryo_case kase = { .dirfd = -1 };
 	struct cryo_custody_entry entry = { 0 };
 	cleanup_free char *target_text = cryo_join_argv(o->ntargets, o->targets);
-	if (o->case_dir) {
+	bool case_failed = false;
+	if (o->case_dir && o->mode == MODE_STATUS) {
+		cryo_warn("--case is ignored with --status (nothing changes, nothing to record)");
+	} else if (o->case_dir) {
+		/* A case directory that cannot be written must not stop
+		 * containment: freeze anyway, say so loudly, exit partial. */
 		if (cryo_case_open(o->case_dir, "cryo-freeze", target_text, &kase, &err) < 0) {
-			free(targets);
-			return cryo_report_error(&err);
+			cryo_report_error(&err);
+			fprintf(stderr, "%s: NOT RECORDED: continuing without a custody log\n", cryo_progname);
+			case_failed = true;
+		} else {
+			cryo_custody_begin(&entry, "cryo-freeze", action_name(o->mode), target_text,
+					   o->argc, o->argv);
 		}
-		cryo_custody_begin(&entry, "cryo-freeze", action_name(o->mode), target_text, o->argc,
-				   o->argv);
 	}
 
 	struct cryo_containers all = { 0 };
@@ -262,8 +272,9 @@ record:
 		cryo_json_str(row, "target", targets[jb->target].text);
 		cryo_json_str(row, "mechanism", cryo_freeze_mech_name(jb->f.mech));
 		cryo_json_str(row, "cgroup", jb->f.dir);
-		cryo_json_str(row, "before", cryo_freeze_state_name(jb->before));
-		cryo_json_str(row, "state", cryo_freeze_state_name(jb->f.state));
+		/* with no usable freezer nothing was read: no state to claim */
+		cryo_json_str(row, "before", jb->init_ok ? cryo_freeze_state_name(jb->before) : NULL);
+		cryo_json_str(row, "state", jb->init_ok ? cryo_freeze_state_name(jb->f.state) : NULL);
 		if (o->mode != MODE_STATUS && jb->f.t_done_ns)
 			cryo_json_num(row, "ms", (double)(jb->f.t_done_ns - jb->f.t_start_ns) / 1e6);
 		else
@@ -274,14 +285,19 @@ record:
 			gone += jb->f.err.exit == CRYO_EXIT_NOTFOUND;
 			cryo_json_str(row, "result", "error");
 			cryo_json_str(row, "error", jb->f.err.msg);
-			cryo_warn("%s %s: %s", action_name(o->mode), c->name[0] ? c->name : sid, jb->f.err.msg);
+			char safe[256];
+			/* an error, not a warning: -q must not hide a failed freeze */
+			fprintf(stderr, "%s: %s %s: %s\n", cryo_progname, action_name(o->mode),
+				cryo_text_safe(c->name[0] ? c->name : sid, safe, sizeof(safe)), jb->f.err.msg);
 		} else {
 			cryo_json_str(row, "result", "ok");
 			cJSON_AddNullToObject(row, "error");
+			char safe[256];
+			cryo_text_safe(c->name, safe, sizeof(safe));
 			if (o->mode != MODE_STATUS)
 				cryo_info("%s %s%s%s%s: %s via %s in %.3f ms", action_name(o->mode), sid,
 					  c->name[0] && strcmp(c->name, sid) ? " (" : "",
-					  c->name[0] && strcmp(c->name, sid) ? c->name : "",
+					  c->name[0] && strcmp(c->name, sid) ? safe : "",
 					  c->name[0] && strcmp(c->name, sid) ? ")" : "",
 					  cryo_freeze_state_name(jb->f.state), cryo_freeze_mech_name(jb->f.mech),
 					  (double)(jb->f.t_done_ns - jb->f.t_start_ns) / 1e6);
@@ -293,21 +309,9 @@ record:
 		rc = failed == njobs ? (timeouts == failed ? CRYO_EXIT_TIMEOUT
 					: gone == failed ? CRYO_EXIT_NOTFOUND : jobs[0].f.err.exit)
 				     : CRYO_EXIT_PARTIAL;
-	if (rc == 0 && failed == 0 && njobs && o->mode == MODE_STATUS)
-		rc = 0;
-	if (o->json) {
-		cleanup_cjson cJSON *res = cJSON_CreateObject();
-		cryo_json_str(res, "action", action_name(o->mode));
-		cryo_json_num(res, "exit", rc);
-		cryo_json_num(res, "failed", (double)failed);
-		cJSON_AddItemToObject(res, "containers", cJSON_Duplicate(rows, 1));
-		if (rc && !njobs)
-			cryo_json_str(res, "error", resolve_errors[0] ? resolve_errors : err.msg);
-		cryo_print_json(stdout, res);
-	} else if (o->mode == MODE_STATUS && njobs) {
-		cryo_print_table(stdout, rows, columns, CRYO_ARRAY_SIZE(columns));
-	}
-	if (o->case_dir && o->mode != MODE_STATUS) {
+	/* The custody entry goes first, so the exit code printed in --json is
+	 * the one the process returns. */
+	if (o->case_dir && !case_failed && o->mode != MODE_STATUS) {
 		cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(entry.obj, "details"), "containers",
 				      cJSON_Duplicate(rows, 1));
 		char msg[256];
@@ -318,11 +322,24 @@ record:
 					rc && !njobs ? (resolve_errors[0] ? resolve_errors : err.msg) : msg,
 					&cerr) < 0) {
 			cryo_report_error(&cerr);
-			if (!rc)
-				rc = cerr.exit;
+			fprintf(stderr, "%s: NOT RECORDED in the custody log\n", cryo_progname);
+			case_failed = true;
 		}
-	} else if (o->case_dir) {
-		cryo_custody_abandon(&entry);
+	}
+	if (case_failed && rc == 0)
+		rc = CRYO_EXIT_PARTIAL;
+	if (o->json) {
+		cleanup_cjson cJSON *res = cJSON_CreateObject();
+		cryo_json_str(res, "action", action_name(o->mode));
+		cryo_json_num(res, "exit", rc);
+		cryo_json_num(res, "failed", (double)failed);
+		cJSON_AddItemToObject(res, "containers", cJSON_Duplicate(rows, 1));
+		if (rc && !njobs)
+			cryo_json_str(res, "error", resolve_errors[0] ? resolve_errors : err.msg);
+		cryo_json_bool(res, "recorded", o->case_dir && !case_failed && o->mode != MODE_STATUS);
+		cryo_print_json(stdout, res);
+	} else if (o->mode == MODE_STATUS && njobs) {
+		cryo_print_table(stdout, rows, columns, CRYO_ARRAY_SIZE(columns));
 	}
 out:
 	if (entry.obj)

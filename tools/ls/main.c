@@ -32,8 +32,10 @@ static void usage(FILE *out)
 		"  -v, --verbose   more detail on stderr\n"
 		"  -h, --help      this help\n"
 		"  -V, --version   version\n\n"
-		"Exit status: 0 ok, 3 target not found, 4 target ambiguous, 64 usage,\n"
-		"77 not root (see docs/exit-codes.md).\n");
+		"Exit status: 0 ok; 3 target not found; 4 target ambiguous; 64 usage;\n"
+		"65 bad data; 69 no cgroup hierarchy; 70 internal; 71 system call failed;\n"
+		"74 I/O error; 77 not root.  With several failing targets, the first\n"
+		"failure's code (docs/exit-codes.md).\n");
 }
 
 static int parse(int argc, char **argv, struct options *o)
@@ -77,11 +79,13 @@ static int do_ls(const struct options *o)
 	int rc = 0;
 	for (int i = 0; i < o->ntargets; i++) {
 		struct cryo_target t;
-		size_t idx[64];
+		size_t idx[1024];
 		int n;
 		if (cryo_target_parse(o->targets[i], &t, &err) < 0 ||
-		    (n = cryo_target_resolve(&t, &all, idx, 64, &err)) < 0) {
-			rc = cryo_report_error(&err);
+		    (n = cryo_target_resolve(&t, &all, idx, CRYO_ARRAY_SIZE(idx), &err)) < 0) {
+			int code = cryo_report_error(&err);
+			if (!rc)
+				rc = code;
 			continue;
 		}
 		for (int k = 0; k < n; k++)
