@@ -12,14 +12,15 @@ PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 CC       ?= cc
-PKGS     := libcjson
+PKGS     := libcjson libnl-3.0 libnl-route-3.0
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) openssl 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lnl-route-3 -lnl-3)
 
 # snprintf truncation is by design for bounded display fields; paths that
 # must not be cut are length-checked where they are built.
 WARN     := -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wno-unused-parameter \
-            -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wno-format-truncation
+            -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+            $(if $(findstring clang,$(shell $(CC) --version 2>/dev/null)),,-Wno-format-truncation)
 HARDEN   := -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fstack-clash-protection -fPIE -fcf-protection
 OPT      ?= -O2 -g
 SAN      ?=

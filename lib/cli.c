@@ -15,6 +15,7 @@ void cryo_cli_init(const char *progname)
 	cryo_progname = slash ? slash + 1 : progname;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void vmsg(const char *level, const char *fmt, va_list ap)
 {
 	fprintf(stderr, "%s: %s", cryo_progname, level);

@@ -26,6 +26,7 @@ enum cryo_exit cryo_exit_from_errno(int errnum)
 	}
 }
 
+__attribute__((format(printf, 4, 0)))
 static int vset(struct cryo_error *err, enum cryo_exit exit, int errnum, const char *fmt,
 		va_list ap)
 {
