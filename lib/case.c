@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
@@ -333,4 +334,59 @@ void cryo_custody_head_text(const char *text, size_t len, char out[CRYO_CUSTODY_
 	char hex[CRYO_SHA256_HEX];
 	cryo_sha256_hex(start, (size_t)(text + len - start), hex);
 	snprintf(out, CRYO_CUSTODY_HEAD_MAX, "sha256:%s", hex);
+}
+
+/* Open the directory part of relpath inside the case (one level: the
+ * case layout is flat by design), creating it 0700. */
+static int artifact_dir(struct cryo_case *c, const char *relpath, bool create, const char **base,
+			struct cryo_error *err)
+{
+	const char *slash = strchr(relpath, '/');
+	*base = relpath;
+	if (!slash) {
+		int fd = fcntl(c->dirfd, F_DUPFD_CLOEXEC, 0);
+		return fd < 0 ? cryo_error_sys(err, "dup") : fd;
+	}
+	char sub[256];
+	size_t n = (size_t)(slash - relpath);
+	if (n == 0 || n >= sizeof(sub) || strchr(slash + 1, '/') || strstr(relpath, ".."))
+		return cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "bad artifact path %s", relpath);
+	memcpy(sub, relpath, n);
+	sub[n] = '\0';
+	if (create && mkdirat(c->dirfd, sub, 0700) < 0 && errno != EEXIST)
+		return cryo_error_sys(err, "create %s/%s", c->path, sub);
+	int fd = openat(c->dirfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cryo_error_sys(err, "open %s/%s", c->path, sub);
+	*base = slash + 1;
+	return fd;
+}
+
+int cryo_case_write_artifact(struct cryo_case *c, const char *relpath, const void *data,
+			     size_t len, struct cryo_custody_entry *e, struct cryo_error *err)
+{
+	const char *base;
+	cleanup_close int dfd = artifact_dir(c, relpath, true, &base, err);
+	if (dfd < 0)
+		return -1;
+	if (cryo_write_file_atomic_at(dfd, base, data, len, 0600, err) < 0)
+		return cryo_error_wrap(err, "%s", c->path);
+	if (e && e->obj) {
+		char hex[CRYO_SHA256_HEX];
+		cryo_sha256_hex(data, len, hex);
+		cryo_custody_artifact(e, relpath, len, hex);
+	}
+	return 0;
+}
+
+int cryo_case_read_artifact(struct cryo_case *c, const char *relpath, size_t max, char **out,
+			    size_t *len, struct cryo_error *err)
+{
+	const char *base;
+	cleanup_close int dfd = artifact_dir(c, relpath, false, &base, err);
+	if (dfd < 0)
+		return -1;
+	if (cryo_read_file_at(dfd, base, max, true, out, len, err) < 0)
+		return cryo_error_wrap(err, "%s", c->path);
+	return 0;
 }

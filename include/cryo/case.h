@@ -47,6 +47,15 @@ int cryo_custody_commit(struct cryo_case *c, struct cryo_custody_entry *e, const
 			const char *message, struct cryo_error *err);
 void cryo_custody_abandon(struct cryo_custody_entry *e);
 
+/* Write an artifact (relpath like "net/state.json"; its directory is made
+ * 0700 if missing) atomically, mode 0600; its SHA-256 and size go into e
+ * (when not NULL) at once, as the custody log requires. */
+int cryo_case_write_artifact(struct cryo_case *c, const char *relpath, const void *data,
+			     size_t len, struct cryo_custody_entry *e, struct cryo_error *err);
+/* Read a small artifact back (bounded, no symlinks followed). */
+int cryo_case_read_artifact(struct cryo_case *c, const char *relpath, size_t max, char **out,
+			    size_t *len, struct cryo_error *err);
+
 /* Verify the chain of a custody log (case_id NULL: take it from line 1,
  * used where case.json is not at hand).  On success returns the number of
  * entries; on a break returns -1 with the line number in the message and

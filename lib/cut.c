@@ -1,0 +1,520 @@
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cryo/cleanup.h"
+#include "cryo/cut.h"
+#include "cryo/netlink.h"
+#include "cryo/output.h"
+#include "cryo/util.h"
+
+#define CUT_FORMAT 1
+#define MAX_ENTRIES 64
+#define MAX_CANDIDATES 4096
+
+/* One link of the container and what cutting it means. */
+struct entry {
+	struct cryo_link inside;   /* the container's side */
+	bool has_peer;             /* a host-side peer exists (veth) */
+	struct cryo_link peer;
+	uint64_t peer_ns_ino;
+	char peer_ns_ref[256];
+	const char *how;           /* "peer-down" | "inside-down" */
+};
+
+static void close_sock(struct nl_sock **sk)
+{
+	cryo_rtnl_close(*sk);
+}
+#define cleanup_nl __attribute__((cleanup(close_sock)))
+
+static void close_ns(struct cryo_netns *ns)
+{
+	cryo_netns_close(ns);
+}
+#define cleanup_netns __attribute__((cleanup(close_ns)))
+
+/* Namespaces that may hold a peer: ours, the named ones, then every
+ * process's.  Deduplicated by inode; the container's own is skipped. */
+struct candidates {
+	struct cryo_netns v[MAX_CANDIDATES];
+	size_t n;
+};
+
+static void cand_add(struct candidates *c, const char *path, uint64_t skip_ino)
+{
+	if (c->n >= MAX_CANDIDATES)
+		return;
+	struct cryo_netns ns;
+	struct cryo_error e;
+	if (cryo_netns_open(path, &ns, &e) < 0)
+		return;
+	bool dup = ns.ino == skip_ino;
+	for (size_t i = 0; i < c->n && !dup; i++)
+		dup = c->v[i].ino == ns.ino;
+	if (dup) {
+		cryo_netns_close(&ns);
+		return;
+	}
+	c->v[c->n++] = ns;
+}
+
+static void cand_add_dir(struct candidates *c, const char *dir, const char *suffix, uint64_t skip)
+{
+	cleanup_closedir DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (suffix[0] && (de->d_name[0] < '0' || de->d_name[0] > '9'))
+			continue;
+		char path[PATH_MAX];
+		snprintf(path, sizeof(path), "%s/%s%s", dir, de->d_name, suffix);
+		cand_add(c, path, skip);
+	}
+}
+
+static void cand_free(struct candidates *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		cryo_netns_close(&c->v[i]);
+	c->n = 0;
+}
+
+/* Which candidate the container's namespace calls nsid. */
+static int find_peer_ns(struct nl_sock *csk, struct candidates *cands, bool *scanned_proc,
+			uint64_t cns_ino, int32_t nsid, struct cryo_netns **out, struct cryo_error *err)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < cands->n; i++) {
+			int32_t id;
+			if (cryo_rtnl_nsid_of(csk, &cands->v[i], &id, err) < 0)
+				return -1;
+			if (id == nsid) {
+				*out = &cands->v[i];
+				return 0;
+			}
+		}
+		if (*scanned_proc)
+			break;
+		/* not among the named ones: look at every process's */
+		cand_add_dir(cands, "/proc", "/ns/net", cns_ino);
+		*scanned_proc = true;
+	}
+	return cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0,
+			      "the namespace the container calls nsid %d is not held by any process or bind mount",
+			      nsid);
+}
+
+static cJSON *entry_json(const struct entry *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "inside", cryo_link_to_json(&e->inside));
+	if (e->has_peer) {
+		cJSON_AddItemToObject(o, "peer", cryo_link_to_json(&e->peer));
+		cryo_json_num(o, "peer_netns", (double)e->peer_ns_ino);
+		cryo_json_str(o, "peer_netns_ref", e->peer_ns_ref);
+	} else {
+		cJSON_AddNullToObject(o, "peer");
+	}
+	cryo_json_str(o, "how", e->how);
+	return o;
+}
+
+static int save_plan(struct cryo_case *k, cJSON *plan, const char *state,
+		     struct cryo_custody_entry *ce, struct cryo_error *err)
+{
+	cJSON_ReplaceItemInObjectCaseSensitive(plan, "state", cJSON_CreateString(state));
+	char now[40];
+	cryo_format_utc_ns(cryo_now_realtime_ns(), now, sizeof(now));
+	cJSON_ReplaceItemInObjectCaseSensitive(plan, "updated", cJSON_CreateString(now));
+	cleanup_free char *text = cJSON_Print(plan);
+	if (!text)
+		return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "cut state");
+	cleanup_free char *line = cryo_strdup_printf("%s\n", text);
+	/* the final record is the artifact; intermediate ones are not logged */
+	return cryo_case_write_artifact(k, CRYO_CUT_STATE, line, strlen(line),
+					strcmp(state, "cutting") ? ce : NULL, err);
+}
+
+static int load_plan(struct cryo_case *k, cJSON **plan, struct cryo_error *err)
+{
+	cleanup_free char *text = NULL;
+	size_t len;
+	if (cryo_case_read_artifact(k, CRYO_CUT_STATE, 4u << 20, &text, &len, err) < 0) {
+		if (err->errnum == ENOENT)
+			return 0;
+		return -1;
+	}
+	cJSON *j = cryo_json_parse(text, len);
+	const cJSON *links = cJSON_GetObjectItemCaseSensitive(j, "links");
+	const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(j, "format");
+	if (!cJSON_IsObject(j) || !cJSON_IsArray(links) || !cJSON_IsNumber(fmt) ||
+	    fmt->valuedouble != CUT_FORMAT || !cryo_json_get_str(j, "state")) {
+		cJSON_Delete(j);
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0,
+				      "%s/%s is corrupt or of another format; not acting on it", k->path,
+				      CRYO_CUT_STATE);
+	}
+	*plan = j;
+	return 1;
+}
+
+static double num(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/* One recorded link checked against reality.  Fills sk (an rtnl socket in
+ * the link's namespace) and now (its current state).  Refuses when the
+ * link vanished or was renamed. */
+static int locate(const cJSON *rec, const char *ns_ref, uint64_t ns_ino, struct nl_sock **sk,
+		  struct cryo_link *now, struct cryo_error *err)
+{
+	cleanup_netns struct cryo_netns ns = { .fd = -1 };
+	if (cryo_netns_find(ns_ino, ns_ref, &ns, err) < 0)
+		return -1;
+	if (cryo_rtnl_open(&ns, sk, err) < 0)
+		return -1;
+	struct cryo_links links;
+	if (cryo_rtnl_links(*sk, &links, err) < 0)
+		return -1;
+	int ifindex = (int)num(rec, "ifindex");
+	const char *name = cryo_json_get_str(rec, "name");
+	const struct cryo_link *l = cryo_links_find(&links, ifindex);
+	if (!l || !name || strcmp(l->name, name) != 0) {
+		char safe[64];
+		cryo_text_safe(l ? l->name : "", safe, sizeof(safe));
+		cryo_error_set(err, CRYO_EXIT_DATAERR, 0,
+			       "link %s (ifindex %d) in namespace %llu %s; the record no longer matches reality",
+			       name ? name : "?", ifindex, (unsigned long long)ns_ino,
+			       l ? "was renamed" : "vanished");
+		if (l)
+			cryo_error_wrap(err, "now called '%s'", safe);
+		cryo_links_free(&links);
+		return -1;
+	}
+	*now = *l;
+	cryo_links_free(&links);
+	return 0;
+}
+
+/* The link a plan entry acts on: the peer, or the inside link. */
+static int entry_target(const cJSON *e, const cJSON *plan, const cJSON **rec, const char **ref,
+			uint64_t *ino)
+{
+	const char *how = cryo_json_get_str(e, "how");
+	if (!how)
+		return -1;
+	if (strcmp(how, "peer-down") == 0) {
+		*rec = cJSON_GetObjectItemCaseSensitive(e, "peer");
+		*ref = cryo_json_get_str(e, "peer_netns_ref");
+		*ino = (uint64_t)num(e, "peer_netns");
+	} else {
+		*rec = cJSON_GetObjectItemCaseSensitive(e, "inside");
+		*ref = cryo_json_get_str(plan, "container_netns_ref");
+		*ino = (uint64_t)num(plan, "container_netns");
+	}
+	return cJSON_IsObject(*rec) ? 0 : -1;
+}
+
+static bool rec_up(const cJSON *rec)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "up"));
+}
+
+/* Put every link of the plan down (cut) or back to its recorded state
+ * (restore), after checking all of them against reality first. */
+static int apply(cJSON *plan, bool cut, cJSON *report, uint64_t *t_done, struct cryo_error *err)
+{
+	const cJSON *links = cJSON_GetObjectItemCaseSensitive(plan, "links"), *e;
+	size_t n = (size_t)cJSON_GetArraySize(links), i = 0;
+	struct nl_sock **socks = calloc(n ? n : 1, sizeof(*socks));
+	struct cryo_link *now = calloc(n ? n : 1, sizeof(*now));
+	int rc = 0;
+	if (!socks || !now) {
+		rc = cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "cut");
+		goto out;
+	}
+	cJSON_ArrayForEach(e, links) {
+		const cJSON *rec;
+		const char *ref;
+		uint64_t ino;
+		if (entry_target(e, plan, &rec, &ref, &ino) < 0) {
+			rc = cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "cut state: bad link entry %zu", i);
+			goto out;
+		}
+		if (locate(rec, ref, ino, &socks[i], &now[i], err) < 0) {
+			rc = -1;
+			goto out;
+		}
+		i++;
+	}
+	i = 0;
+	cJSON_ArrayForEach(e, links) {
+		const cJSON *rec;
+		const char *ref;
+		uint64_t ino;
+		entry_target(e, plan, &rec, &ref, &ino);
+		bool want_up = cut ? false : rec_up(rec);
+		bool is_up = now[i].flags & IFF_UP;
+		cJSON *r = cJSON_CreateObject();
+		cryo_json_str(r, "link", now[i].name);
+		cryo_json_str(r, "how", cryo_json_get_str(e, "how"));
+		cryo_json_bool(r, "was_up", is_up);
+		cryo_json_bool(r, "up", want_up);
+		cryo_json_bool(r, "changed", want_up != is_up);
+		cJSON_AddItemToArray(report, r);
+		if (want_up != is_up &&
+		    cryo_rtnl_link_set_up(socks[i], now[i].ifindex, want_up, err) < 0) {
+			rc = -1;
+			goto out;
+		}
+		i++;
+	}
+	*t_done = cryo_now_monotonic_ns();
+out:
+	for (size_t k = 0; k < n && socks; k++)
+		cryo_rtnl_close(socks[k]);
+	free(socks);
+	free(now);
+	return rc;
+}
+
+static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, cJSON **plan_out,
+		   cJSON *result, struct cryo_error *err)
+{
+	const struct cryo_container *c = req->c;
+	cleanup_nl struct nl_sock *csk = NULL;
+	if (cryo_rtnl_open(cns, &csk, err) < 0)
+		return -1;
+	/* the evidence first: the namespace as it was, before any change */
+	cleanup_cjson cJSON *state = cryo_rtnl_state_json(csk, err);
+	if (!state)
+		return cryo_error_wrap(err, "network state of the container");
+	cleanup_free char *text = cJSON_Print(state);
+	cleanup_free char *line = text ? cryo_strdup_printf("%s\n", text) : NULL;
+	if (!line || cryo_case_write_artifact(req->kase, CRYO_NET_BEFORE, line, strlen(line), req->entry,
+					      err) < 0)
+		return -1;
+
+	struct cryo_links links;
+	if (cryo_rtnl_links(csk, &links, err) < 0)
+		return -1;
+	struct candidates *cands = calloc(1, sizeof(*cands));
+	if (!cands) {
+		cryo_links_free(&links);
+		return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "cut");
+	}
+	cand_add(cands, "/proc/self/ns/net", cns->ino);
+	if (cands->n)
+		snprintf(cands->v[0].ref, sizeof(cands->v[0].ref), "host");
+	cand_add_dir(cands, "/run/netns", "", cns->ino);
+	cand_add_dir(cands, "/run/docker/netns", "", cns->ino);
+	bool scanned_proc = false;
+
+	cleanup_cjson cJSON *plan = cJSON_CreateObject();
+	cryo_json_num(plan, "format", CUT_FORMAT);
+	cryo_json_str(plan, "state", "planned");
+	cryo_json_str(plan, "updated", "");
+	cryo_json_str(plan, "mode", "down");
+	cryo_container_json_identity(plan, c);
+	cryo_json_num(plan, "init_pid", c->init_pid);
+	cryo_json_num(plan, "container_netns", (double)cns->ino);
+	char ref[64];
+	snprintf(ref, sizeof(ref), "/proc/%d/ns/net", (int)c->init_pid);
+	cryo_json_str(plan, "container_netns_ref", ref);
+	cJSON *jl = cJSON_AddArrayToObject(plan, "links");
+	cJSON *warnings = cJSON_GetObjectItemCaseSensitive(result, "warnings");
+	int rc = 0;
+	for (size_t i = 0; i < links.n && rc == 0; i++) {
+		const struct cryo_link *l = &links.v[i];
+		if (l->flags & IFF_LOOPBACK)
+			continue;
+		struct entry en = { .inside = *l };
+		if (strcmp(l->kind, "veth") == 0 && l->link_netnsid >= 0 && l->link > 0) {
+			struct cryo_netns *pns = NULL;
+			if (find_peer_ns(csk, cands, &scanned_proc, cns->ino, l->link_netnsid, &pns, err) < 0) {
+				rc = cryo_error_wrap(err, "peer of %s", l->name);
+				break;
+			}
+			cleanup_nl struct nl_sock *psk = NULL;
+			struct cryo_links plinks;
+			if (cryo_rtnl_open(pns, &psk, err) < 0 || cryo_rtnl_links(psk, &plinks, err) < 0) {
+				rc = -1;
+				break;
+			}
+			const struct cryo_link *p = cryo_links_find(&plinks, l->link);
+			if (!p) {
+				cryo_links_free(&plinks);
+				rc = cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0,
+						    "peer ifindex %d of %s not found in namespace %s", l->link,
+						    l->name, pns->ref);
+				break;
+			}
+			en.has_peer = true;
+			en.peer = *p;
+			en.peer_ns_ino = pns->ino;
+			snprintf(en.peer_ns_ref, sizeof(en.peer_ns_ref), "%s", pns->ref);
+			en.how = "peer-down";
+			cryo_links_free(&plinks);
+		} else {
+			/* macvlan, ipvlan, a veth whose peer is inside too, ...:
+			 * only the inside can be cut, and root inside can undo it */
+			en.how = "inside-down";
+			char msg[256], safe[32];
+			snprintf(msg, sizeof(msg),
+				 "%s (%s) has no host-side peer: cut inside the container, where a root process with CAP_NET_ADMIN could undo it",
+				 cryo_text_safe(l->name, safe, sizeof(safe)), l->kind[0] ? l->kind : "no kind");
+			cJSON_AddItemToArray(warnings, cJSON_CreateString(msg));
+		}
+		if (cJSON_GetArraySize(jl) >= MAX_ENTRIES) {
+			rc = cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "more than %d links", MAX_ENTRIES);
+			break;
+		}
+		cJSON_AddItemToArray(jl, entry_json(&en));
+	}
+	cryo_links_free(&links);
+	cand_free(cands);
+	free(cands);
+	if (rc < 0)
+		return -1;
+	*plan_out = steal_pointer(&plan);
+	return 0;
+}
+
+/* Does reality match "cut" for every entry? */
+static int reality(cJSON *plan, cJSON *links_out, int *n_up, int *n_down, struct cryo_error *err)
+{
+	const cJSON *e;
+	*n_up = *n_down = 0;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(plan, "links")) {
+		const cJSON *rec;
+		const char *ref;
+		uint64_t ino;
+		if (entry_target(e, plan, &rec, &ref, &ino) < 0)
+			return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "cut state: bad link entry");
+		cleanup_nl struct nl_sock *sk = NULL;
+		struct cryo_link now;
+		cJSON *r = cJSON_CreateObject();
+		cryo_json_str(r, "link", cryo_json_get_str(rec, "name"));
+		cryo_json_str(r, "how", cryo_json_get_str(e, "how"));
+		cryo_json_bool(r, "recorded_up", rec_up(rec));
+		cJSON_AddItemToArray(links_out, r);
+		if (locate(rec, ref, ino, &sk, &now, err) < 0) {
+			cryo_json_str(r, "problem", err->msg);
+			continue;
+		}
+		cryo_json_bool(r, "up", now.flags & IFF_UP);
+		if (now.flags & IFF_UP)
+			(*n_up)++;
+		else
+			(*n_down)++;
+	}
+	return 0;
+}
+
+int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct cryo_error *err)
+{
+	const struct cryo_container *c = req->c;
+	cleanup_cjson cJSON *result = cJSON_CreateObject();
+	cryo_json_str(result, "action", req->op == CRYO_CUT ? "cut" : req->op == CRYO_CUT_RESTORE ? "restore" : "status");
+	cryo_container_json_identity(result, c);
+	cJSON_AddArrayToObject(result, "warnings");
+	cJSON *report = cJSON_AddArrayToObject(result, "links");
+	*result_out = NULL;
+	int rc = 0;
+	uint64_t t0 = cryo_now_monotonic_ns(), t_done = 0;
+
+	cleanup_cjson cJSON *plan = NULL;
+	cleanup_netns struct cryo_netns cns = { .fd = -1 }, host = { .fd = -1 };
+	int have = load_plan(req->kase, &plan, err);
+	if (have < 0)
+		goto fail;
+	const char *state = have ? cryo_json_get_str(plan, "state") : "none";
+	if (have && strcmp(cryo_json_get_str(plan, "id") ? cryo_json_get_str(plan, "id") : "", c->id) != 0) {
+		rc = cryo_error_set(err, CRYO_EXIT_DATAERR, 0,
+				    "%s/%s records container %s, not %s", req->kase->path, CRYO_CUT_STATE,
+				    cryo_json_get_str(plan, "id") ? cryo_json_get_str(plan, "id") : "?", c->id);
+		goto fail;
+	}
+
+	if (req->op == CRYO_CUT_STATUS) {
+		cryo_json_str(result, "recorded", state);
+		if (!have) {
+			cryo_json_str(result, "state", "not cut (nothing recorded in this case)");
+			goto done;
+		}
+		int up, down;
+		if (reality(plan, report, &up, &down, err) < 0)
+			goto fail;
+		const char *s = up == 0 && down > 0 ? "cut" : down == 0 ? "connected" : "partially cut";
+		if (!strcmp(state, "cutting"))
+			s = up ? "interrupted while cutting: some links still up (cryo-cut again finishes, --restore undoes)"
+			       : "cut (the record says it was interrupted before confirming)";
+		cryo_json_str(result, "state", s);
+		goto done;
+	}
+
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)c->init_pid);
+	if (cryo_netns_open(path, &cns, err) < 0 || cryo_netns_self(&host, err) < 0)
+		goto fail;
+	if (cns.ino == host.ino) {
+		rc = cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0,
+				    "container %s shares the host's network namespace: cutting its links would cut the host; refused",
+				    c->id);
+		goto fail;
+	}
+
+	if (req->op == CRYO_CUT_RESTORE) {
+		if (!have) {
+			rc = cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0,
+					    "no cut recorded in %s (%s missing): nothing to restore",
+					    req->kase->path, CRYO_CUT_STATE);
+			goto fail;
+		}
+		if (apply(plan, false, report, &t_done, err) < 0)
+			goto fail;
+		if (save_plan(req->kase, plan, "restored", req->entry, err) < 0)
+			goto fail;
+		cryo_json_str(result, "state", "restored");
+		cryo_json_bool(result, "already", !strcmp(state, "restored"));
+		goto done;
+	}
+
+	/* cut */
+	if (have && (!strcmp(state, "cut") || !strcmp(state, "cutting"))) {
+		/* Never re-plan over a record of the original state: a second
+		 * plan would record the links as already down. */
+		cryo_json_bool(result, "already", !strcmp(state, "cut"));
+	} else {
+		cJSON_Delete(steal_pointer(&plan));
+		if (do_plan(req, &cns, &plan, result, err) < 0)
+			goto fail;
+		if (save_plan(req->kase, plan, "cutting", NULL, err) < 0)
+			goto fail;
+		cryo_json_bool(result, "already", false);
+	}
+	if (apply(plan, true, report, &t_done, err) < 0)
+		goto fail;
+	if (save_plan(req->kase, plan, "cut", req->entry, err) < 0)
+		goto fail;
+	cryo_json_str(result, "state", "cut");
+	cryo_json_num(result, "ms_to_down", (double)(t_done - t0) / 1e6);
+done:
+	cryo_json_num(result, "links_count", cJSON_GetArraySize(report));
+	*result_out = steal_pointer(&result);
+	return 0;
+fail:
+	(void)rc;
+	cryo_json_str(result, "error", err->msg);
+	*result_out = steal_pointer(&result);
+	return -1;
+}

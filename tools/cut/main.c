@@ -1,0 +1,186 @@
+/* cryo-cut: cut a container off the network through rtnetlink, put it
+ * back exactly as it was, or say where it stands. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cryo/case.h"
+#include "cryo/cleanup.h"
+#include "cryo/cli.h"
+#include "cryo/cut.h"
+#include "cryo/output.h"
+#include "cryo/target.h"
+
+struct options {
+	enum cryo_cut_op op;
+	bool json;
+	const char *case_dir;
+	const char *target;
+	int argc;
+	char **argv;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: cryo-cut --case DIR [OPTIONS] TARGET\n"
+		"       cryo-cut --restore --case DIR [OPTIONS] TARGET\n"
+		"       cryo-cut --status --case DIR [OPTIONS] TARGET\n\n"
+		"Cut a container off the network: the host-side peer of each of its veth\n"
+		"links is set down through rtnetlink (no ip/iptables/nft is run), which\n"
+		"the container cannot undo from inside, even as root.  Links without a\n"
+		"host-side peer (macvlan, ipvlan) are set down inside, with a warning.\n"
+		"Before any change, the namespace's links, addresses, routes and\n"
+		"neighbours go to DIR/net/state-before-cut.json, and what --restore needs\n"
+		"to DIR/net/cut-state.json; every action goes in DIR/custody.jsonl.\n\n"
+		"TARGET: ID | ID-PREFIX | NAME | NS/POD/CONTAINER | pid:N[@START] | cgroup:/PATH\n\n"
+		"Options:\n"
+		"  -c, --case DIR   the case directory (required: the record lives there)\n"
+		"      --restore    put every link back as recorded (refuses if a recorded\n"
+		"                   link vanished or was renamed)\n"
+		"      --status     compare the record with the links as they are now\n"
+		"  -j, --json       result as JSON on stdout\n"
+		"  -q, --quiet      no progress messages\n"
+		"  -v, --verbose    more detail\n"
+		"  -h, --help       this help\n"
+		"  -V, --version    version\n\n"
+		"A container sharing the host's network namespace is refused: cutting it\n"
+		"would cut the host.\n\n"
+		"Exit status: 0 done; 2 done but not recorded; 3 target or recorded\n"
+		"namespace/link not found; 4 target ambiguous; 64 usage; 65 record corrupt\n"
+		"or no longer matching reality; 69 host network namespace; 70 internal;\n"
+		"71 system call failed; 74 I/O error; 77 not root (docs/exit-codes.md).\n");
+}
+
+static int parse(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "case", required_argument, NULL, 'c' }, { "restore", no_argument, NULL, 'R' },
+		{ "status", no_argument, NULL, 'S' },     { "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },      { "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },       { "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	o->argc = argc;
+	o->argv = argv;
+	bool restore = false, status = false;
+	int c;
+	while ((c = getopt_long(argc, argv, "c:jqvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->case_dir = optarg; break;
+		case 'R': restore = true; break;
+		case 'S': status = true; break;
+		case 'j': o->json = true; break;
+		case 'q': cryo_verbosity = -1; break;
+		case 'v': cryo_verbosity++; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': cryo_print_version(); return 0;
+		default: return cryo_usage_error("invalid option");
+		}
+	}
+	if (restore && status)
+		return cryo_usage_error("--restore and --status exclude each other");
+	o->op = restore ? CRYO_CUT_RESTORE : status ? CRYO_CUT_STATUS : CRYO_CUT;
+	if (!o->case_dir)
+		return cryo_usage_error("--case DIR is required (the cut is recorded there)");
+	if (argc - optind != 1)
+		return cryo_usage_error("%s", argc - optind ? "one target at a time" : "no target given");
+	o->target = argv[optind];
+	return -1;
+}
+
+static const struct cryo_column status_cols[] = {
+	{ "LINK", "link", 16 }, { "HOW", "how", 0 }, { "RECORDED UP", "recorded_up", 0 },
+	{ "UP NOW", "up", 0 },  { "PROBLEM", "problem", 60 },
+};
+
+static int do_cut(const struct options *o)
+{
+	struct cryo_error err = { 0 };
+	if (cryo_require_root(&err) < 0)
+		return cryo_report_error(&err);
+	struct cryo_target t;
+	if (cryo_target_parse(o->target, &t, &err) < 0)
+		return cryo_usage_error("%s", err.msg);
+	const char *action = o->op == CRYO_CUT ? "cut" : o->op == CRYO_CUT_RESTORE ? "restore" : "status";
+	struct cryo_case kase = { .dirfd = -1 };
+	if (cryo_case_open(o->case_dir, "cryo-cut", o->target, &kase, &err) < 0)
+		return cryo_report_error(&err);
+	struct cryo_custody_entry entry = { 0 };
+	bool record = o->op != CRYO_CUT_STATUS;
+	if (record)
+		cryo_custody_begin(&entry, "cryo-cut", action, o->target, o->argc, o->argv);
+
+	struct cryo_containers all = { 0 };
+	cleanup_cjson cJSON *result = NULL;
+	int rc = 0;
+	size_t idx = 0;
+	bool resolved = false;
+	if (cryo_discover(&all, &err) < 0 || cryo_target_resolve(&t, &all, &idx, 1, &err) < 0 ||
+	    cryo_target_recheck(&t, &err) < 0) {
+		rc = cryo_report_error(&err);
+	} else {
+		resolved = true;
+		struct cryo_cut_request req = { .op = o->op, .kase = &kase, .c = &all.v[idx],
+						.entry = record ? &entry : NULL };
+		if (cryo_cut_run(&req, &result, &err) < 0)
+			rc = cryo_report_error(&err);
+	}
+	const cJSON *w;
+	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(result, "warnings"))
+		cryo_warn("%s", w->valuestring);
+
+	if (record) {
+		if (result)
+			cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(entry.obj, "details"), "result",
+					      cJSON_Duplicate(result, 1));
+		const char *st = cryo_json_get_str(result, "state");
+		struct cryo_error cerr;
+		if (cryo_custody_commit(&kase, &entry, rc ? "error" : "ok", rc ? err.msg : st ? st : action,
+					&cerr) < 0) {
+			cryo_report_error(&cerr);
+			fprintf(stderr, "%s: NOT RECORDED in the custody log\n", cryo_progname);
+			if (!rc)
+				rc = CRYO_EXIT_PARTIAL;
+		}
+	}
+	if (o->json) {
+		if (!result)
+			result = cJSON_CreateObject();
+		cryo_json_num(result, "exit", rc);
+		if (rc && !cJSON_GetObjectItemCaseSensitive(result, "error"))
+			cryo_json_str(result, "error", err.msg);
+		cryo_print_json(stdout, result);
+	} else if (resolved && result && cryo_json_get_str(result, "state")) {
+		char sid[130];
+		const char *st = cryo_json_get_str(result, "state");
+		cryo_container_short_id(&all.v[idx], sid);
+		if (o->op == CRYO_CUT_STATUS) {
+			printf("%s: %s\n", sid, st);
+			cryo_print_table(stdout, cJSON_GetObjectItemCaseSensitive(result, "links"), status_cols,
+					 CRYO_ARRAY_SIZE(status_cols));
+		} else {
+			const cJSON *ms = cJSON_GetObjectItemCaseSensitive(result, "ms_to_down");
+			const cJSON *n = cJSON_GetObjectItemCaseSensitive(result, "links_count");
+			cryo_info("%s %s: %s, %d link(s)%s", action, sid, st, cJSON_IsNumber(n) ? (int)n->valuedouble : 0,
+				  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "already")) ? " (already so)" : "");
+			if (cJSON_IsNumber(ms))
+				cryo_info("links down %.3f ms after start", ms->valuedouble);
+		}
+	}
+	if (entry.obj)
+		cryo_custody_abandon(&entry);
+	cryo_case_close(&kase);
+	cryo_containers_free(&all);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	cryo_cli_init(argv[0]);
+	struct options o = { 0 };
+	int rc = parse(argc, argv, &o);
+	if (rc >= 0)
+		return cryo_close_stdout(rc);
+	return cryo_close_stdout(do_cut(&o));
+}
