@@ -9,6 +9,7 @@
 #include "cryo/cut.h"
 #include "cryo/netlink.h"
 #include "cryo/output.h"
+#include "cryo/pcap.h"
 #include "cryo/util.h"
 
 #define CUT_FORMAT 1
@@ -22,7 +23,8 @@ struct entry {
 	struct cryo_link peer;
 	uint64_t peer_ns_ino;
 	char peer_ns_ref[256];
-	const char *how;           /* "peer-down" | "inside-down" */
+	const char *how;           /* "peer-down" | "quarantine" | "inside-down" */
+	cJSON *peer_addresses;     /* quarantine: restored after the move back */
 };
 
 static void close_sock(struct nl_sock **sk)
@@ -119,6 +121,8 @@ static cJSON *entry_json(const struct entry *e)
 		cJSON_AddItemToObject(o, "peer", cryo_link_to_json(&e->peer));
 		cryo_json_num(o, "peer_netns", (double)e->peer_ns_ino);
 		cryo_json_str(o, "peer_netns_ref", e->peer_ns_ref);
+		if (e->peer_addresses)
+			cJSON_AddItemToObject(o, "peer_addresses", e->peer_addresses);
 	} else {
 		cJSON_AddNullToObject(o, "peer");
 	}
@@ -212,7 +216,7 @@ static int entry_target(const cJSON *e, const cJSON *plan, const cJSON **rec, co
 	const char *how = cryo_json_get_str(e, "how");
 	if (!how)
 		return -1;
-	if (strcmp(how, "peer-down") == 0) {
+	if (strcmp(how, "peer-down") == 0 || strcmp(how, "quarantine") == 0) {
 		*rec = cJSON_GetObjectItemCaseSensitive(e, "peer");
 		*ref = cryo_json_get_str(e, "peer_netns_ref");
 		*ino = (uint64_t)num(e, "peer_netns");
@@ -229,17 +233,129 @@ static bool rec_up(const cJSON *rec)
 	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "up"));
 }
 
-/* Put every link of the plan down (cut) or back to its recorded state
- * (restore), after checking all of them against reality first. */
+static bool is_quarantine(const cJSON *e)
+{
+	const char *how = cryo_json_get_str(e, "how");
+	return how && strcmp(how, "quarantine") == 0;
+}
+
+/* The quarantine namespace of a plan: made on a cut, opened otherwise
+ * (absent when nothing was ever moved there). */
+static int quarantine_ns(const cJSON *plan, bool create, struct cryo_netns *q, bool *exists,
+			 struct cryo_error *err)
+{
+	const char *name = cryo_json_get_str(plan, "quarantine_netns_name");
+	char path[PATH_MAX];
+	*exists = false;
+	if (!name)
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "cut state: quarantine without a namespace name");
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	struct cryo_error e2;
+	if (cryo_netns_open(path, q, &e2) == 0) {
+		*exists = true;
+		return 0;
+	}
+	if (!create)
+		return 0;
+	if (cryo_netns_create_named(name, q, err) < 0)
+		return -1;
+	*exists = true;
+	return 0;
+}
+
+/* Where a quarantined peer is now: in its own namespace (as recorded) or
+ * in the quarantine namespace (found by name: its ifindex may change). */
+enum where { IN_ORIG, IN_QUARANTINE };
+
+static int q_locate(const cJSON *rec, const char *ref, uint64_t ino, struct cryo_netns *q,
+		    bool q_exists, enum where *w, struct nl_sock **sk, struct cryo_link *now,
+		    struct cryo_error *err)
+{
+	if (q_exists) {
+		struct nl_sock *qsk = NULL;
+		struct cryo_links ql;
+		if (cryo_rtnl_open(q, &qsk, err) < 0)
+			return -1;
+		if (cryo_rtnl_links(qsk, &ql, err) < 0) {
+			cryo_rtnl_close(qsk);
+			return -1;
+		}
+		const char *name = cryo_json_get_str(rec, "name");
+		const struct cryo_link *l = name ? cryo_links_find_name(&ql, name) : NULL;
+		if (l) {
+			*now = *l;
+			*w = IN_QUARANTINE;
+			*sk = qsk;
+			cryo_links_free(&ql);
+			return 0;
+		}
+		cryo_links_free(&ql);
+		cryo_rtnl_close(qsk);
+	}
+	*w = IN_ORIG;
+	return locate(rec, ref, ino, sk, now, err);
+}
+
+/* Bring a quarantined peer to where it should be: into the quarantine
+ * namespace and up (cut), or home with its master, addresses and flags
+ * (restore). */
+static int q_apply(const cJSON *e, const cJSON *rec, const char *ref, uint64_t ino, bool cut,
+		   struct cryo_netns *q, enum where w, struct nl_sock *sk, const struct cryo_link *now,
+		   struct cryo_error *err)
+{
+	const char *name = cryo_json_get_str(rec, "name");
+	cleanup_netns struct cryo_netns home = { .fd = -1 };
+	if (!cut && cryo_netns_find(ino, ref, &home, err) < 0)
+		return -1;
+	struct cryo_netns *dest = cut ? q : &home;
+	if ((cut && w == IN_ORIG) || (!cut && w == IN_QUARANTINE)) {
+		if (cryo_rtnl_link_move(sk, now->ifindex, dest, err) < 0)
+			return -1;
+	}
+	cleanup_nl struct nl_sock *dsk = NULL;
+	struct cryo_links dl;
+	if (cryo_rtnl_open(dest, &dsk, err) < 0 || cryo_rtnl_links(dsk, &dl, err) < 0)
+		return -1;
+	const struct cryo_link *l = cryo_links_find_name(&dl, name);
+	if (!l) {
+		cryo_links_free(&dl);
+		return cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0, "link %s not found after the move", name);
+	}
+	int ifindex = l->ifindex, master = l->master;
+	cryo_links_free(&dl);
+	if (cut)
+		return cryo_rtnl_link_set_up(dsk, ifindex, true, err);
+	int rec_master = (int)num(rec, "master");
+	if (rec_master > 0 && master != rec_master && cryo_rtnl_link_set_master(dsk, ifindex, rec_master, err) < 0)
+		return -1;
+	const cJSON *a;
+	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(e, "peer_addresses"))
+		if (cJSON_IsString(a) && cryo_rtnl_addr_add(dsk, ifindex, a->valuestring, err) < 0)
+			return -1;
+	return cryo_rtnl_link_set_up(dsk, ifindex, rec_up(rec), err);
+}
+
+/* Put every link of the plan down or into quarantine (cut), or back to its
+ * recorded state (restore), after checking all of them against reality
+ * first. */
 static int apply(cJSON *plan, bool cut, cJSON *report, uint64_t *t_done, struct cryo_error *err)
 {
 	const cJSON *links = cJSON_GetObjectItemCaseSensitive(plan, "links"), *e;
 	size_t n = (size_t)cJSON_GetArraySize(links), i = 0;
 	struct nl_sock **socks = calloc(n ? n : 1, sizeof(*socks));
 	struct cryo_link *now = calloc(n ? n : 1, sizeof(*now));
+	enum where *where = calloc(n ? n : 1, sizeof(*where));
+	cleanup_netns struct cryo_netns q = { .fd = -1 };
+	bool q_exists = false, any_q = false;
 	int rc = 0;
-	if (!socks || !now) {
+	if (!socks || !now || !where) {
 		rc = cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "cut");
+		goto out;
+	}
+	cJSON_ArrayForEach(e, links)
+		any_q |= is_quarantine(e);
+	if (any_q && quarantine_ns(plan, cut, &q, &q_exists, err) < 0) {
+		rc = -1;
 		goto out;
 	}
 	cJSON_ArrayForEach(e, links) {
@@ -250,7 +366,8 @@ static int apply(cJSON *plan, bool cut, cJSON *report, uint64_t *t_done, struct 
 			rc = cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "cut state: bad link entry %zu", i);
 			goto out;
 		}
-		if (locate(rec, ref, ino, &socks[i], &now[i], err) < 0) {
+		if ((is_quarantine(e) ? q_locate(rec, ref, ino, &q, q_exists, &where[i], &socks[i], &now[i], err)
+				      : locate(rec, ref, ino, &socks[i], &now[i], err)) < 0) {
 			rc = -1;
 			goto out;
 		}
@@ -262,29 +379,87 @@ static int apply(cJSON *plan, bool cut, cJSON *report, uint64_t *t_done, struct 
 		const char *ref;
 		uint64_t ino;
 		entry_target(e, plan, &rec, &ref, &ino);
-		bool want_up = cut ? false : rec_up(rec);
+		bool q_entry = is_quarantine(e);
+		/* quarantined peers stay up, in the quarantine namespace */
+		bool want_up = cut ? q_entry : rec_up(rec);
 		bool is_up = now[i].flags & IFF_UP;
+		bool moves = q_entry && ((cut && where[i] == IN_ORIG) || (!cut && where[i] == IN_QUARANTINE));
 		cJSON *r = cJSON_CreateObject();
 		cryo_json_str(r, "link", now[i].name);
 		cryo_json_str(r, "how", cryo_json_get_str(e, "how"));
 		cryo_json_bool(r, "was_up", is_up);
 		cryo_json_bool(r, "up", want_up);
-		cryo_json_bool(r, "changed", want_up != is_up);
+		if (q_entry)
+			cryo_json_str(r, "netns", cut ? "quarantine" : "home");
+		cryo_json_bool(r, "changed", want_up != is_up || moves);
 		cJSON_AddItemToArray(report, r);
-		if (want_up != is_up &&
-		    cryo_rtnl_link_set_up(socks[i], now[i].ifindex, want_up, err) < 0) {
+		int ok = q_entry ? q_apply(e, rec, ref, ino, cut, &q, where[i], socks[i], &now[i], err)
+				 : (want_up == is_up ? 0
+						     : cryo_rtnl_link_set_up(socks[i], now[i].ifindex, want_up, err));
+		if (ok < 0) {
 			rc = -1;
 			goto out;
 		}
 		i++;
 	}
 	*t_done = cryo_now_monotonic_ns();
+	if (!cut && q_exists) {
+		/* everything is home: the quarantine namespace goes */
+		cryo_netns_close(&q);
+		if (cryo_netns_delete_named(cryo_json_get_str(plan, "quarantine_netns_name"), err) < 0)
+			rc = -1;
+	}
 out:
 	for (size_t k = 0; k < n && socks; k++)
 		cryo_rtnl_close(socks[k]);
 	free(socks);
 	free(now);
+	free(where);
 	return rc;
+}
+
+/* Record what the quarantined container sends, on its first quarantined
+ * peer. */
+static int start_pcap(const struct cryo_cut_request *req, const cJSON *plan, cJSON *result,
+		      struct cryo_error *err)
+{
+	const cJSON *e, *first = NULL;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(plan, "links"))
+		if (is_quarantine(e) && !first)
+			first = e;
+	if (!first)
+		return cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0,
+				      "--pcap: no link was quarantined (no host-side veth peer)");
+	cleanup_netns struct cryo_netns q = { .fd = -1 };
+	bool exists;
+	if (quarantine_ns(plan, false, &q, &exists, err) < 0)
+		return -1;
+	cleanup_nl struct nl_sock *sk = NULL;
+	struct cryo_links l;
+	if (!exists || cryo_rtnl_open(&q, &sk, err) < 0 || cryo_rtnl_links(sk, &l, err) < 0)
+		return exists ? -1 : cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0, "quarantine namespace missing");
+	const char *name = cryo_json_get_str(cJSON_GetObjectItemCaseSensitive(first, "peer"), "name");
+	const struct cryo_link *ql = name ? cryo_links_find_name(&l, name) : NULL;
+	int ifindex = ql ? ql->ifindex : 0;
+	cryo_links_free(&l);
+	if (!ifindex)
+		return cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0, "quarantined link %s not found", name ? name : "?");
+	char target[160];
+	snprintf(target, sizeof(target), "%s", req->c->id);
+	struct cryo_pcap_request pr = {
+		.ns = &q, .ifindex = ifindex, .path = req->pcap_path, .max_bytes = req->pcap_max_bytes,
+		.max_seconds = req->pcap_seconds, .case_path = req->kase->path, .target = target,
+	};
+	pid_t pid;
+	if (cryo_pcap_start(&pr, &pid, err) < 0)
+		return -1;
+	cJSON *p = cJSON_AddObjectToObject(result, "pcap");
+	cryo_json_str(p, "path", req->pcap_path);
+	cryo_json_str(p, "link", name);
+	cryo_json_num(p, "recorder_pid", pid);
+	cryo_json_num(p, "max_bytes", (double)req->pcap_max_bytes);
+	cryo_json_num(p, "max_seconds", req->pcap_seconds);
+	return 0;
 }
 
 static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, cJSON **plan_out,
@@ -323,7 +498,13 @@ static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, c
 	cryo_json_num(plan, "format", CUT_FORMAT);
 	cryo_json_str(plan, "state", "planned");
 	cryo_json_str(plan, "updated", "");
-	cryo_json_str(plan, "mode", "down");
+	bool quarantine = req->mode == CRYO_CUT_MODE_QUARANTINE;
+	cryo_json_str(plan, "mode", quarantine ? "quarantine" : "down");
+	if (quarantine) {
+		char qname[96];
+		snprintf(qname, sizeof(qname), "cryo-q-%s", req->kase->id);
+		cryo_json_str(plan, "quarantine_netns_name", qname);
+	}
 	cryo_container_json_identity(plan, c);
 	cryo_json_num(plan, "init_pid", c->init_pid);
 	cryo_json_num(plan, "container_netns", (double)cns->ino);
@@ -362,7 +543,12 @@ static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, c
 			en.peer = *p;
 			en.peer_ns_ino = pns->ino;
 			snprintf(en.peer_ns_ref, sizeof(en.peer_ns_ref), "%s", pns->ref);
-			en.how = "peer-down";
+			en.how = quarantine ? "quarantine" : "peer-down";
+			if (quarantine && !(en.peer_addresses = cryo_rtnl_addrs_of(psk, p->ifindex, err))) {
+				cryo_links_free(&plinks);
+				rc = -1;
+				break;
+			}
 			cryo_links_free(&plinks);
 		} else {
 			/* macvlan, ipvlan, a veth whose peer is inside too, ...:
@@ -389,11 +575,17 @@ static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, c
 	return 0;
 }
 
-/* Does reality match "cut" for every entry? */
+/* Does reality match "cut" for every entry?  A quarantined peer counts as
+ * cut while it sits in the quarantine namespace. */
 static int reality(cJSON *plan, cJSON *links_out, int *n_up, int *n_down, struct cryo_error *err)
 {
 	const cJSON *e;
 	*n_up = *n_down = 0;
+	cleanup_netns struct cryo_netns q = { .fd = -1 };
+	bool q_exists = false;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(plan, "links"))
+		if (is_quarantine(e) && !q_exists && q.fd < 0 && quarantine_ns(plan, false, &q, &q_exists, err) < 0)
+			return -1;
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(plan, "links")) {
 		const cJSON *rec;
 		const char *ref;
@@ -402,17 +594,22 @@ static int reality(cJSON *plan, cJSON *links_out, int *n_up, int *n_down, struct
 			return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "cut state: bad link entry");
 		cleanup_nl struct nl_sock *sk = NULL;
 		struct cryo_link now;
+		enum where w = IN_ORIG;
 		cJSON *r = cJSON_CreateObject();
 		cryo_json_str(r, "link", cryo_json_get_str(rec, "name"));
 		cryo_json_str(r, "how", cryo_json_get_str(e, "how"));
 		cryo_json_bool(r, "recorded_up", rec_up(rec));
 		cJSON_AddItemToArray(links_out, r);
-		if (locate(rec, ref, ino, &sk, &now, err) < 0) {
+		if ((is_quarantine(e) ? q_locate(rec, ref, ino, &q, q_exists, &w, &sk, &now, err)
+				      : locate(rec, ref, ino, &sk, &now, err)) < 0) {
 			cryo_json_str(r, "problem", err->msg);
 			continue;
 		}
 		cryo_json_bool(r, "up", now.flags & IFF_UP);
-		if (now.flags & IFF_UP)
+		if (is_quarantine(e))
+			cryo_json_str(r, "netns", w == IN_QUARANTINE ? "quarantine" : "home");
+		bool connected = is_quarantine(e) ? w == IN_ORIG && (now.flags & IFF_UP) : (now.flags & IFF_UP);
+		if (connected)
 			(*n_up)++;
 		else
 			(*n_down)++;
@@ -490,6 +687,14 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 	}
 
 	/* cut */
+	const char *want_mode = req->mode == CRYO_CUT_MODE_QUARANTINE ? "quarantine" : "down";
+	if (have && (!strcmp(state, "cut") || !strcmp(state, "cutting")) &&
+	    strcmp(cryo_json_get_str(plan, "mode") ? cryo_json_get_str(plan, "mode") : "down", want_mode) != 0) {
+		rc = cryo_error_set(err, CRYO_EXIT_USAGE, 0,
+				    "already cut in %s mode; restore first to change the mode",
+				    cryo_json_get_str(plan, "mode"));
+		goto fail;
+	}
 	if (have && (!strcmp(state, "cut") || !strcmp(state, "cutting"))) {
 		/* Never re-plan over a record of the original state: a second
 		 * plan would record the links as already down. */
@@ -507,6 +712,12 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 	if (save_plan(req->kase, plan, "cut", req->entry, err) < 0)
 		goto fail;
 	cryo_json_str(result, "state", "cut");
+	cryo_json_str(result, "mode", cryo_json_get_str(plan, "mode"));
+	if (req->pcap_path && start_pcap(req, plan, result, err) < 0) {
+		/* the container stays cut; only the recording failed */
+		cryo_error_wrap(err, "cut done, but the capture did not start");
+		goto fail;
+	}
 	cryo_json_num(result, "ms_to_down", (double)(t_done - t0) / 1e6);
 done:
 	cryo_json_num(result, "links_count", cJSON_GetArraySize(report));

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -302,28 +303,6 @@ cJSON *cryo_link_to_json(const struct cryo_link *l)
 	return o;
 }
 
-int cryo_rtnl_link_set_up(struct nl_sock *sk, int ifindex, bool up, struct cryo_error *err)
-{
-	struct rtnl_link *orig = rtnl_link_alloc(), *change = rtnl_link_alloc();
-	if (!orig || !change) {
-		rtnl_link_put(orig);
-		rtnl_link_put(change);
-		return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "link");
-	}
-	rtnl_link_set_ifindex(orig, ifindex);
-	if (up)
-		rtnl_link_set_flags(change, IFF_UP);
-	else
-		rtnl_link_unset_flags(change, IFF_UP);
-	int r = rtnl_link_change(sk, orig, change, 0);
-	rtnl_link_put(orig);
-	rtnl_link_put(change);
-	if (r < 0)
-		return cryo_error_set(err, CRYO_EXIT_OSERR, 0, "set link %d %s: %s", ifindex,
-				      up ? "up" : "down", nl_geterror(r));
-	return 0;
-}
-
 static void addr_str(struct nl_addr *a, char *buf, size_t size)
 {
 	if (a)
@@ -412,4 +391,159 @@ cJSON *cryo_rtnl_state_json(struct nl_sock *sk, struct cryo_error *err)
 	}
 	nl_cache_free(cache);
 	return steal_pointer(&root);
+}
+
+const struct cryo_link *cryo_links_find_name(const struct cryo_links *l, const char *name)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].name, name) == 0)
+			return &l->v[i];
+	return NULL;
+}
+
+struct create_job {
+	const char *path;
+	int err;
+};
+
+static void *create_in_thread(void *arg)
+{
+	struct create_job *j = arg;
+	/* a new network namespace for this thread alone, pinned by a bind
+	 * mount of its nsfs file before the thread exits */
+	if (unshare(CLONE_NEWNET) < 0 ||
+	    mount("/proc/thread-self/ns/net", j->path, NULL, MS_BIND, NULL) < 0)
+		j->err = errno;
+	return NULL;
+}
+
+int cryo_netns_create_named(const char *name, struct cryo_netns *ns, struct cryo_error *err)
+{
+	char path[PATH_MAX];
+	if (!name[0] || strchr(name, '/') || strlen(name) > 64)
+		return cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "bad namespace name '%s'", name);
+	if (mkdir("/run/netns", 0755) < 0 && errno != EEXIST)
+		return cryo_error_sys(err, "create /run/netns");
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return cryo_error_sys(err, "create %s", path);
+	close(fd);
+	struct create_job j = { .path = path };
+	pthread_t t;
+	int r = pthread_create(&t, NULL, create_in_thread, &j);
+	if (r) {
+		unlink(path);
+		errno = r;
+		return cryo_error_sys(err, "thread for namespace");
+	}
+	pthread_join(t, NULL);
+	if (j.err) {
+		unlink(path);
+		errno = j.err;
+		return cryo_error_sys(err, "create network namespace %s", path);
+	}
+	return cryo_netns_open(path, ns, err);
+}
+
+int cryo_netns_delete_named(const char *name, struct cryo_error *err)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+		return cryo_error_sys(err, "unmount %s", path);
+	if (unlink(path) < 0 && errno != ENOENT)
+		return cryo_error_sys(err, "remove %s", path);
+	return 0;
+}
+
+static int link_change(struct nl_sock *sk, int ifindex, void (*set)(struct rtnl_link *, int), int v,
+		       const char *what, struct cryo_error *err)
+{
+	struct rtnl_link *orig = rtnl_link_alloc(), *change = rtnl_link_alloc();
+	if (!orig || !change) {
+		rtnl_link_put(orig);
+		rtnl_link_put(change);
+		return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "link");
+	}
+	rtnl_link_set_ifindex(orig, ifindex);
+	set(change, v);
+	int r = rtnl_link_change(sk, orig, change, 0);
+	rtnl_link_put(orig);
+	rtnl_link_put(change);
+	if (r < 0)
+		return cryo_error_set(err, CRYO_EXIT_OSERR, 0, "%s of link %d: %s", what, ifindex,
+				      nl_geterror(r));
+	return 0;
+}
+
+int cryo_rtnl_link_move(struct nl_sock *sk, int ifindex, const struct cryo_netns *to,
+			struct cryo_error *err)
+{
+	return link_change(sk, ifindex, rtnl_link_set_ns_fd, to->fd, "move to another namespace", err);
+}
+
+int cryo_rtnl_link_set_master(struct nl_sock *sk, int ifindex, int master, struct cryo_error *err)
+{
+	return link_change(sk, ifindex, rtnl_link_set_master, master, "set master", err);
+}
+
+cJSON *cryo_rtnl_addrs_of(struct nl_sock *sk, int ifindex, struct cryo_error *err)
+{
+	struct nl_cache *cache = NULL;
+	int r = rtnl_addr_alloc_cache(sk, &cache);
+	if (r < 0) {
+		cryo_error_set(err, CRYO_EXIT_OSERR, 0, "listing addresses: %s", nl_geterror(r));
+		return NULL;
+	}
+	cJSON *a = cJSON_CreateArray();
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_addr *x = (struct rtnl_addr *)o;
+		char buf[128];
+		if (rtnl_addr_get_ifindex(x) != ifindex || !rtnl_addr_get_local(x))
+			continue;
+		/* link-local IPv6 comes back by itself when the link is up */
+		nl_addr2str(rtnl_addr_get_local(x), buf, sizeof(buf));
+		if (rtnl_addr_get_family(x) == AF_INET6 && cryo_has_prefix(buf, "fe80:"))
+			continue;
+		if (!strchr(buf, '/'))
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "/%d", rtnl_addr_get_prefixlen(x));
+		cJSON_AddItemToArray(a, cJSON_CreateString(buf));
+	}
+	nl_cache_free(cache);
+	return a;
+}
+
+int cryo_rtnl_addr_add(struct nl_sock *sk, int ifindex, const char *addr, struct cryo_error *err)
+{
+	struct nl_addr *local = NULL;
+	int r = nl_addr_parse(addr, AF_UNSPEC, &local);
+	if (r < 0)
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "address '%s': %s", addr, nl_geterror(r));
+	struct rtnl_addr *a = rtnl_addr_alloc();
+	if (!a) {
+		nl_addr_put(local);
+		return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "address");
+	}
+	rtnl_addr_set_ifindex(a, ifindex);
+	rtnl_addr_set_local(a, local);
+	r = rtnl_addr_add(sk, a, 0);
+	rtnl_addr_put(a);
+	nl_addr_put(local);
+	if (r < 0 && r != -NLE_EXIST)
+		return cryo_error_set(err, CRYO_EXIT_OSERR, 0, "add address %s: %s", addr, nl_geterror(r));
+	return 0;
+}
+
+static void set_up_flag(struct rtnl_link *l, int up)
+{
+	if (up)
+		rtnl_link_set_flags(l, IFF_UP);
+	else
+		rtnl_link_unset_flags(l, IFF_UP);
+}
+
+int cryo_rtnl_link_set_up(struct nl_sock *sk, int ifindex, bool up, struct cryo_error *err)
+{
+	return link_change(sk, ifindex, set_up_flag, up, up ? "set up" : "set down", err);
 }

@@ -15,6 +15,7 @@
 #define CRYO_CUT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 #include "cryo/case.h"
 #include "cryo/container.h"
@@ -24,8 +25,19 @@
 
 enum cryo_cut_op { CRYO_CUT, CRYO_CUT_RESTORE, CRYO_CUT_STATUS };
 
+/* down: host-side peers set down (the container sees its cable pulled).
+ * quarantine: host-side peers moved into a namespace cryo makes for the
+ * case (/run/netns/cryo-q-<case id>) and kept up there with no address or
+ * route: the container keeps carrier while nothing it sends goes anywhere,
+ * and what it sends can be recorded (pcap). */
+enum cryo_cut_mode { CRYO_CUT_MODE_DOWN, CRYO_CUT_MODE_QUARANTINE };
+
 struct cryo_cut_request {
 	enum cryo_cut_op op;
+	enum cryo_cut_mode mode;
+	const char *pcap_path;           /* quarantine only; NULL: no capture */
+	uint64_t pcap_max_bytes;
+	unsigned pcap_seconds;
 	struct cryo_case *kase;          /* required: the record lives there */
 	const struct cryo_container *c;
 	struct cryo_custody_entry *entry; /* artifacts are added to it */

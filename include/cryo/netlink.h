@@ -66,6 +66,24 @@ void cryo_links_free(struct cryo_links *l);
 const struct cryo_link *cryo_links_find(const struct cryo_links *l, int ifindex);
 cJSON *cryo_link_to_json(const struct cryo_link *l);
 
+const struct cryo_link *cryo_links_find_name(const struct cryo_links *l, const char *name);
+
+/* A named network namespace, as `ip netns add` makes it: a bind mount of a
+ * fresh namespace on /run/netns/NAME, which keeps it alive with no process
+ * in it.  Fails with EEXIST when the name is taken. */
+int cryo_netns_create_named(const char *name, struct cryo_netns *ns, struct cryo_error *err);
+int cryo_netns_delete_named(const char *name, struct cryo_error *err);
+
+/* Move a link to another namespace (it leaves its bridge and loses its
+ * addresses on the way, as the kernel does). */
+int cryo_rtnl_link_move(struct nl_sock *sk, int ifindex, const struct cryo_netns *to,
+			struct cryo_error *err);
+int cryo_rtnl_link_set_master(struct nl_sock *sk, int ifindex, int master, struct cryo_error *err);
+/* The addresses on ifindex, as ["10.0.0.1/30", "fe80::1/64"]. */
+cJSON *cryo_rtnl_addrs_of(struct nl_sock *sk, int ifindex, struct cryo_error *err);
+/* Add an address ("10.0.0.1/30") to ifindex; an existing one is fine. */
+int cryo_rtnl_addr_add(struct nl_sock *sk, int ifindex, const char *addr, struct cryo_error *err);
+
 /* Set or clear IFF_UP on ifindex. */
 int cryo_rtnl_link_set_up(struct nl_sock *sk, int ifindex, bool up, struct cryo_error *err);
 

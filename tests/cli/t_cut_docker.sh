@@ -28,6 +28,17 @@ expect_rc restore 0 cryo-cut --restore --case "$case" "$name"
 expect_match peer-up "$(ip link show "$peer")" ",UP"
 wait_for 5 reach && pass reach-after || fail reach-after "no traffic after restore"
 
+# quarantine: the peer leaves docker0 for the quarantine namespace, and
+# comes back enslaved to docker0 again
+expect_rc q-cut 0 cryo-cut --mode quarantine --case "$SCRATCH/qcase" "$name"
+qns=$(jq -r .quarantine_netns_name "$SCRATCH/qcase/net/cut-state.json")
+undo "ip netns del '$qns'"
+expect_match q-peer-moved "$(ip -n "$qns" link show "$peer")" ",UP"
+reach && fail q-cut-stops "still reachable in quarantine" || pass q-cut-stops
+expect_rc q-restore 0 cryo-cut --restore --case "$SCRATCH/qcase" "$name"
+expect_match q-master-back "$(ip link show "$peer")" "master docker0"
+wait_for 5 reach && pass q-reach-after || fail q-reach-after "no traffic after restoring the quarantine"
+
 # host network: refused, nothing touched
 hname=cryo-cuthost-$$
 docker rm -f "$hname" >/dev/null 2>&1

@@ -13,6 +13,9 @@
 
 struct options {
 	enum cryo_cut_op op;
+	enum cryo_cut_mode mode;
+	const char *pcap;
+	long pcap_max_bytes, pcap_seconds;
 	bool json;
 	const char *case_dir;
 	const char *target;
@@ -36,6 +39,16 @@ static void usage(FILE *out)
 		"TARGET: ID | ID-PREFIX | NAME | NS/POD/CONTAINER | pid:N[@START] | cgroup:/PATH\n\n"
 		"Options:\n"
 		"  -c, --case DIR   the case directory (required: the record lives there)\n"
+		"  -m, --mode M     down (default): host-side peers set down; the container\n"
+		"                   sees its link lose carrier.  quarantine: host-side peers\n"
+		"                   moved into /run/netns/cryo-q-CASEID and kept up there with\n"
+		"                   no address or route: the container keeps carrier, and\n"
+		"                   nothing it sends goes anywhere\n"
+		"      --pcap FILE  with quarantine: record what the container sends to FILE\n"
+		"                   (pcap; written as FILE.part, renamed when the recorder\n"
+		"                   stops), in a detached recorder that stops on its own\n"
+		"      --pcap-max-bytes N   stop at N bytes (default 67108864)\n"
+		"      --pcap-seconds N     stop after N seconds (default 600)\n"
 		"      --restore    put every link back as recorded (refuses if a recorded\n"
 		"                   link vanished or was renamed)\n"
 		"      --status     compare the record with the links as they are now\n"
@@ -56,6 +69,9 @@ static int parse(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
 		{ "case", required_argument, NULL, 'c' }, { "restore", no_argument, NULL, 'R' },
+		{ "mode", required_argument, NULL, 'm' }, { "pcap", required_argument, NULL, 'P' },
+		{ "pcap-max-bytes", required_argument, NULL, 'B' },
+		{ "pcap-seconds", required_argument, NULL, 'T' },
 		{ "status", no_argument, NULL, 'S' },     { "json", no_argument, NULL, 'j' },
 		{ "quiet", no_argument, NULL, 'q' },      { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },       { "version", no_argument, NULL, 'V' },
@@ -64,10 +80,29 @@ static int parse(int argc, char **argv, struct options *o)
 	o->argc = argc;
 	o->argv = argv;
 	bool restore = false, status = false;
+	o->pcap_max_bytes = 64l << 20;
+	o->pcap_seconds = 600;
 	int c;
-	while ((c = getopt_long(argc, argv, "c:jqvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:m:jqvhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->case_dir = optarg; break;
+		case 'm':
+			if (!strcmp(optarg, "down"))
+				o->mode = CRYO_CUT_MODE_DOWN;
+			else if (!strcmp(optarg, "quarantine"))
+				o->mode = CRYO_CUT_MODE_QUARANTINE;
+			else
+				return cryo_usage_error("--mode is down or quarantine, not '%s'", optarg);
+			break;
+		case 'P': o->pcap = optarg; break;
+		case 'B':
+			if (cryo_parse_long(optarg, 1024, 1l << 40, &o->pcap_max_bytes) < 0)
+				return cryo_usage_error("--pcap-max-bytes wants 1024 to 2^40, not '%s'", optarg);
+			break;
+		case 'T':
+			if (cryo_parse_long(optarg, 1, 7 * 86400, &o->pcap_seconds) < 0)
+				return cryo_usage_error("--pcap-seconds wants 1 to 604800, not '%s'", optarg);
+			break;
 		case 'R': restore = true; break;
 		case 'S': status = true; break;
 		case 'j': o->json = true; break;
@@ -83,6 +118,8 @@ static int parse(int argc, char **argv, struct options *o)
 	o->op = restore ? CRYO_CUT_RESTORE : status ? CRYO_CUT_STATUS : CRYO_CUT;
 	if (!o->case_dir)
 		return cryo_usage_error("--case DIR is required (the cut is recorded there)");
+	if (o->pcap && (o->mode != CRYO_CUT_MODE_QUARANTINE || o->op != CRYO_CUT))
+		return cryo_usage_error("--pcap goes with a cut in --mode quarantine (only there does traffic reach a link cryo holds)");
 	if (argc - optind != 1)
 		return cryo_usage_error("%s", argc - optind ? "one target at a time" : "no target given");
 	o->target = argv[optind];
@@ -91,7 +128,7 @@ static int parse(int argc, char **argv, struct options *o)
 
 static const struct cryo_column status_cols[] = {
 	{ "LINK", "link", 16 }, { "HOW", "how", 0 }, { "RECORDED UP", "recorded_up", 0 },
-	{ "UP NOW", "up", 0 },  { "PROBLEM", "problem", 60 },
+	{ "UP NOW", "up", 0 },  { "NETNS", "netns", 0 }, { "PROBLEM", "problem", 60 },
 };
 
 static int do_cut(const struct options *o)
@@ -121,8 +158,10 @@ static int do_cut(const struct options *o)
 		rc = cryo_report_error(&err);
 	} else {
 		resolved = true;
-		struct cryo_cut_request req = { .op = o->op, .kase = &kase, .c = &all.v[idx],
-						.entry = record ? &entry : NULL };
+		struct cryo_cut_request req = { .op = o->op, .mode = o->mode, .kase = &kase, .c = &all.v[idx],
+						.entry = record ? &entry : NULL, .pcap_path = o->pcap,
+						.pcap_max_bytes = (uint64_t)o->pcap_max_bytes,
+						.pcap_seconds = (unsigned)o->pcap_seconds };
 		if (cryo_cut_run(&req, &result, &err) < 0)
 			rc = cryo_report_error(&err);
 	}
@@ -165,7 +204,10 @@ static int do_cut(const struct options *o)
 			cryo_info("%s %s: %s, %d link(s)%s", action, sid, st, cJSON_IsNumber(n) ? (int)n->valuedouble : 0,
 				  cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result, "already")) ? " (already so)" : "");
 			if (cJSON_IsNumber(ms))
-				cryo_info("links down %.3f ms after start", ms->valuedouble);
+				cryo_info("links cut %.3f ms after start", ms->valuedouble);
+			const char *pp = cryo_json_get_str(cJSON_GetObjectItemCaseSensitive(result, "pcap"), "path");
+			if (pp)
+				cryo_info("recording what the container sends to %s (written when the recorder stops)", pp);
 		}
 	}
 	if (entry.obj)
