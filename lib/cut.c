@@ -10,6 +10,7 @@
 #include "cryo/netlink.h"
 #include "cryo/output.h"
 #include "cryo/pcap.h"
+#include "cryo/sockdiag.h"
 #include "cryo/util.h"
 
 #define CUT_FORMAT 1
@@ -473,6 +474,21 @@ static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, c
 	cleanup_cjson cJSON *state = cryo_rtnl_state_json(csk, err);
 	if (!state)
 		return cryo_error_wrap(err, "network state of the container");
+	/* its sockets too, with the processes that hold them */
+	struct cryo_pids pids = { 0 };
+	char dir[PATH_MAX];
+	cryo_container_v2_dir(req->roots, c, dir, sizeof(dir));
+	if (!dir[0])
+		cryo_container_freezer_dir(req->roots, c, dir, sizeof(dir));
+	struct cryo_error perr;
+	if (dir[0] && cryo_cgroup_pids(dir, false, &pids, &perr) < 0)
+		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(result, "warnings"),
+				     cJSON_CreateString(perr.msg));
+	cJSON *socks = cryo_sockets_json(cns, &pids, err);
+	cryo_pids_free(&pids);
+	if (!socks)
+		return cryo_error_wrap(err, "sockets of the container");
+	cJSON_AddItemToObject(state, "sockets", socks);
 	cleanup_free char *text = cJSON_Print(state);
 	cleanup_free char *line = text ? cryo_strdup_printf("%s\n", text) : NULL;
 	if (!line || cryo_case_write_artifact(req->kase, CRYO_NET_BEFORE, line, strlen(line), req->entry,
@@ -670,6 +686,12 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 		goto fail;
 	}
 
+	if (have && !strcmp(state, "cutting")) {
+		/* a cut killed before it could confirm (or log) itself */
+		cryo_json_bool(result, "interrupted_before", true);
+		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(result, "warnings"),
+				     cJSON_CreateString("a previous cut was interrupted before it was confirmed; acting on its record"));
+	}
 	if (req->op == CRYO_CUT_RESTORE) {
 		if (!have) {
 			rc = cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0,

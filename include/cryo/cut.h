@@ -40,6 +40,7 @@ struct cryo_cut_request {
 	unsigned pcap_seconds;
 	struct cryo_case *kase;          /* required: the record lives there */
 	const struct cryo_container *c;
+	const struct cryo_cgroup_roots *roots; /* to find the container's processes */
 	struct cryo_custody_entry *entry; /* artifacts are added to it */
 };
 

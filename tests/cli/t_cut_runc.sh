@@ -8,7 +8,8 @@
 need_root
 
 id=cryocut-$$
-runc_start "$id" /bin/sleep 600 || { fail start "runc"; finish; }
+# a listener inside, to find in the socket snapshot with its owner
+runc_start "$id" /bin/sh -c 'busybox nc -l -p 8080 </dev/null >/dev/null & exec sleep 600' || { fail start "runc"; finish; }
 P=cryo-p-$id C=cryo-c-$id
 case=$SCRATCH/case
 reach() { ip netns exec "$P" busybox ping -c1 -W1 10.213.0.2 >/dev/null 2>&1; }
@@ -36,6 +37,8 @@ expect_eq evidence-links "$(jq -r '[.links[].name] | sort | join(",")' "$case/ne
 	"$(ip -n "$C" -j link show | jq -r '[.[].ifname] | sort | join(",")')"
 expect_match evidence-addr "$(jq -r '.addresses[].local' "$case/net/state-before-cut.json")" "10.213.0.2"
 expect_match status-cut "$(cryo-cut --status --case "$case" "$id")" ": cut"
+ncpid=$(pgrep -f 'nc -l -p 8080' | head -1)
+expect_eq socket-snapshot "$(jq -c '[.sockets[] | select(.proto == "tcp" and .state == "LISTEN" and (.local | endswith(":8080")))][0].owners[0].pid' "$case/net/state-before-cut.json")" "$ncpid"
 
 # root inside the container, with CAP_NET_ADMIN, sets its link down and up
 inside=$(jq -r '.links[0].inside.name' "$case/net/cut-state.json")
@@ -72,6 +75,23 @@ expect_rc interrupted-finish 0 cryo-cut --case "$case" "$id"
 expect_match interrupted-finished "$(ip -n "$P" link show "$peer")" "state DOWN"
 expect_rc interrupted-restore 0 cryo-cut --restore --case "$case" "$id"
 wait_for 5 reach && pass interrupted-reach || fail interrupted-reach "no traffic after restoring an interrupted cut"
+
+# a real SIGKILL after the links went down, before the record confirmed
+# it (the third atomic rename is the "cut" record): status explains,
+# restore works from the record, and the recovery is logged
+if command -v strace >/dev/null; then
+	kcase=$SCRATCH/kcase
+	strace -f -qq -o /dev/null -e trace=renameat -e inject=renameat:signal=SIGKILL:when=3 \
+		cryo-cut --case "$kcase" "$id" >/dev/null 2>&1
+	expect_eq killed-record "$(jq -r .state "$kcase/net/cut-state.json")" cutting
+	expect_match killed-status "$(cryo-cut --status --case "$kcase" "$id")" "interrupted before confirming"
+	expect_rc killed-restore 0 cryo-cut --restore --case "$kcase" "$id"
+	expect_match killed-restore-warns "$OUT" "interrupted"
+	expect_eq killed-logged "$(jq -r '.details.result.interrupted_before' "$kcase/custody.jsonl")" true
+	wait_for 5 reach && pass killed-reach || fail killed-reach "no traffic after restoring a killed cut"
+else
+	skip killed "strace missing (scripts/install-deps installs it)"
+fi
 
 # stale record: the recorded peer was renamed
 expect_rc cut-4 0 cryo-cut --case "$case" "$id"

@@ -159,6 +159,7 @@ static int do_cut(const struct options *o)
 	} else {
 		resolved = true;
 		struct cryo_cut_request req = { .op = o->op, .mode = o->mode, .kase = &kase, .c = &all.v[idx],
+						.roots = &all.roots,
 						.entry = record ? &entry : NULL, .pcap_path = o->pcap,
 						.pcap_max_bytes = (uint64_t)o->pcap_max_bytes,
 						.pcap_seconds = (unsigned)o->pcap_seconds };
