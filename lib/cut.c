@@ -650,7 +650,9 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 	int have = load_plan(req->kase, &plan, err);
 	if (have < 0)
 		goto fail;
-	const char *state = have ? cryo_json_get_str(plan, "state") : "none";
+	/* a copy: save_plan() replaces the record's "state" string */
+	char state[32];
+	snprintf(state, sizeof(state), "%s", have ? cryo_json_get_str(plan, "state") : "none");
 	if (have && strcmp(cryo_json_get_str(plan, "id") ? cryo_json_get_str(plan, "id") : "", c->id) != 0) {
 		rc = cryo_error_set(err, CRYO_EXIT_DATAERR, 0,
 				    "%s/%s records container %s, not %s", req->kase->path, CRYO_CUT_STATE,
