@@ -102,51 +102,79 @@ int cryo_netns_find(uint64_t ino, const char *ref_hint, struct cryo_netns *ns,
 			      (unsigned long long)ino);
 }
 
-struct open_job {
-	int nsfd;
-	struct nl_sock *sk;
-	int err, nlerr;
+struct run_job {
+	int nsfd; /* -1: unshare a new namespace */
+	int (*fn)(void *);
+	void *arg;
+	int err;
+	bool joined;
 };
 
-static void *open_in_ns(void *arg)
+static void *run_in_ns(void *arg)
 {
-	struct open_job *j = arg;
-	/* unshare(CLONE_FS) is not needed: only the net namespace changes,
-	 * and it changes for this thread alone. */
-	if (j->nsfd >= 0 && setns(j->nsfd, CLONE_NEWNET) < 0) {
+	struct run_job *j = arg;
+	/* network namespaces are per thread: only this thread moves, and it
+	 * ends right after, so the process never leaves its own namespace */
+	if ((j->nsfd >= 0 ? setns(j->nsfd, CLONE_NEWNET) : unshare(CLONE_NEWNET)) < 0) {
 		j->err = errno;
 		return NULL;
 	}
-	j->sk = nl_socket_alloc();
-	if (!j->sk) {
-		j->err = ENOMEM;
-		return NULL;
+	j->joined = true;
+	j->err = j->fn(j->arg);
+	return NULL;
+}
+
+int cryo_netns_run(const struct cryo_netns *ns, int (*fn)(void *arg), void *arg,
+		   struct cryo_error *err)
+{
+	struct run_job j = { .nsfd = ns ? ns->fd : -1, .fn = fn, .arg = arg };
+	pthread_t t;
+	int r = pthread_create(&t, NULL, run_in_ns, &j);
+	if (r) {
+		errno = r;
+		return cryo_error_sys(err, "thread for a network namespace");
 	}
+	pthread_join(t, NULL);
+	if (j.err) {
+		errno = j.err;
+		return cryo_error_sys(err, "%s network namespace %s", j.joined ? "in" : "joining",
+				      ns ? ns->ref : "(new)");
+	}
+	return 0;
+}
+
+struct open_job {
+	struct nl_sock *sk;
+	int nlerr;
+};
+
+static int open_rtnl(void *arg)
+{
+	struct open_job *j = arg;
+	j->sk = nl_socket_alloc();
+	if (!j->sk)
+		return ENOMEM;
 	int r = nl_connect(j->sk, NETLINK_ROUTE);
 	if (r < 0) {
 		j->nlerr = r;
 		nl_socket_free(j->sk);
 		j->sk = NULL;
 	}
-	return NULL;
+	return 0;
 }
 
 int cryo_rtnl_open(const struct cryo_netns *ns, struct nl_sock **sk, struct cryo_error *err)
 {
-	struct open_job j = { .nsfd = ns ? ns->fd : -1 };
-	pthread_t t;
-	int r = pthread_create(&t, NULL, open_in_ns, &j);
-	if (r) {
-		errno = r;
-		return cryo_error_sys(err, "thread for netlink");
-	}
-	pthread_join(t, NULL);
-	if (j.err) {
-		errno = j.err;
-		return cryo_error_sys(err, "join network namespace %s", ns ? ns->ref : "self");
+	struct open_job j = { 0 };
+	if (ns) {
+		if (cryo_netns_run(ns, open_rtnl, &j, err) < 0)
+			return -1;
+	} else {
+		open_rtnl(&j);
 	}
 	if (!j.sk)
-		return cryo_error_set(err, CRYO_EXIT_OSERR, 0, "netlink connect: %s", nl_geterror(j.nlerr));
+		return cryo_error_set(err, CRYO_EXIT_OSERR, 0, "netlink connect: %s",
+				      j.nlerr ? nl_geterror(j.nlerr) : "out of memory");
 	*sk = j.sk;
 	return 0;
 }
@@ -401,20 +429,10 @@ const struct cryo_link *cryo_links_find_name(const struct cryo_links *l, const c
 	return NULL;
 }
 
-struct create_job {
-	const char *path;
-	int err;
-};
-
-static void *create_in_thread(void *arg)
+static int pin_ns(void *path)
 {
-	struct create_job *j = arg;
-	/* a new network namespace for this thread alone, pinned by a bind
-	 * mount of its nsfs file before the thread exits */
-	if (unshare(CLONE_NEWNET) < 0 ||
-	    mount("/proc/thread-self/ns/net", j->path, NULL, MS_BIND, NULL) < 0)
-		j->err = errno;
-	return NULL;
+	/* pinned by a bind mount of its nsfs file before the thread exits */
+	return mount("/proc/thread-self/ns/net", path, NULL, MS_BIND, NULL) < 0 ? errno : 0;
 }
 
 int cryo_netns_create_named(const char *name, struct cryo_netns *ns, struct cryo_error *err)
@@ -429,19 +447,9 @@ int cryo_netns_create_named(const char *name, struct cryo_netns *ns, struct cryo
 	if (fd < 0)
 		return cryo_error_sys(err, "create %s", path);
 	close(fd);
-	struct create_job j = { .path = path };
-	pthread_t t;
-	int r = pthread_create(&t, NULL, create_in_thread, &j);
-	if (r) {
+	if (cryo_netns_run(NULL, pin_ns, path, err) < 0) {
 		unlink(path);
-		errno = r;
-		return cryo_error_sys(err, "thread for namespace");
-	}
-	pthread_join(t, NULL);
-	if (j.err) {
-		unlink(path);
-		errno = j.err;
-		return cryo_error_sys(err, "create network namespace %s", path);
+		return cryo_error_wrap(err, "create %s", path);
 	}
 	return cryo_netns_open(path, ns, err);
 }

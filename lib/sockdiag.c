@@ -9,8 +9,6 @@
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,39 +21,19 @@
 #define MAX_SOCKETS 100000
 #define MAX_FDS_PER_PROC 65536
 
-struct sock_job {
-	int nsfd, fd, err;
-};
-
-static void *sock_in_ns(void *arg)
+static int open_diag(void *fd)
 {
-	struct sock_job *j = arg;
-	if (setns(j->nsfd, CLONE_NEWNET) < 0) {
-		j->err = errno;
-		return NULL;
-	}
-	j->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	if (j->fd < 0)
-		j->err = errno;
-	return NULL;
+	*(int *)fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	return *(int *)fd < 0 ? errno : 0;
 }
 
-/* NETLINK_SOCK_DIAG is per namespace: the socket is made inside it. */
+/* NETLINK_SOCK_DIAG answers for the namespace the socket was made in. */
 static int diag_socket(const struct cryo_netns *ns, struct cryo_error *err)
 {
-	struct sock_job j = { .nsfd = ns->fd, .fd = -1 };
-	pthread_t t;
-	int r = pthread_create(&t, NULL, sock_in_ns, &j);
-	if (r) {
-		errno = r;
-		return cryo_error_sys(err, "thread for sock_diag");
-	}
-	pthread_join(t, NULL);
-	if (j.err) {
-		errno = j.err;
-		return cryo_error_sys(err, "sock_diag socket in %s", ns->ref);
-	}
-	return j.fd;
+	int fd = -1;
+	if (cryo_netns_run(ns, open_diag, &fd, err) < 0)
+		return cryo_error_wrap(err, "sock_diag socket");
+	return fd;
 }
 
 static const char *tcp_state(unsigned s)

@@ -34,6 +34,12 @@ int cryo_netns_self(struct cryo_netns *ns, struct cryo_error *err);
 int cryo_netns_find(uint64_t ino, const char *ref_hint, struct cryo_netns *ns,
 		    struct cryo_error *err);
 
+/* Run fn(arg) in a short-lived thread that joined ns (or, with ns NULL, a
+ * brand-new network namespace of its own).  fn returns 0 or an errno value.
+ * This is how every socket of another namespace is made. */
+int cryo_netns_run(const struct cryo_netns *ns, int (*fn)(void *arg), void *arg,
+		   struct cryo_error *err);
+
 /* An rtnetlink socket living in ns (NULL: our own namespace). */
 int cryo_rtnl_open(const struct cryo_netns *ns, struct nl_sock **sk, struct cryo_error *err);
 void cryo_rtnl_close(struct nl_sock *sk);
