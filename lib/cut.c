@@ -1,7 +1,10 @@
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <limits.h>
 #include <net/if.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +17,7 @@
 #include "cryo/util.h"
 
 #define CUT_FORMAT 1
-#define MAX_ENTRIES 64
+#define MAX_ENTRIES 256
 #define MAX_CANDIDATES 4096
 
 /* One link of the container and what cutting it means. */
@@ -25,7 +28,8 @@ struct entry {
 	uint64_t peer_ns_ino;
 	char peer_ns_ref[256];
 	const char *how;           /* "peer-down" | "quarantine" | "inside-down" */
-	cJSON *peer_addresses;     /* quarantine: restored after the move back */
+	cJSON *addresses;          /* of the acted-on link, restored afterwards */
+	cJSON *routes;             /* through it: the kernel flushes them */
 };
 
 static void close_sock(struct nl_sock **sk)
@@ -110,7 +114,7 @@ static int find_peer_ns(struct nl_sock *csk, struct candidates *cands, bool *sca
 		*scanned_proc = true;
 	}
 	return cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0,
-			      "the namespace the container calls nsid %d is not held by any process or bind mount",
+			      "the namespace the container calls nsid %d is not ours, not in /run/netns or /run/docker/netns, and no process is in it",
 			      nsid);
 }
 
@@ -122,12 +126,15 @@ static cJSON *entry_json(const struct entry *e)
 		cJSON_AddItemToObject(o, "peer", cryo_link_to_json(&e->peer));
 		cryo_json_num(o, "peer_netns", (double)e->peer_ns_ino);
 		cryo_json_str(o, "peer_netns_ref", e->peer_ns_ref);
-		if (e->peer_addresses)
-			cJSON_AddItemToObject(o, "peer_addresses", e->peer_addresses);
+
 	} else {
 		cJSON_AddNullToObject(o, "peer");
 	}
 	cryo_json_str(o, "how", e->how);
+	if (e->addresses)
+		cJSON_AddItemToObject(o, "addresses", e->addresses);
+	if (e->routes)
+		cJSON_AddItemToObject(o, "routes", e->routes);
 	return o;
 }
 
@@ -197,11 +204,9 @@ static int locate(const cJSON *rec, const char *ns_ref, uint64_t ns_ino, struct 
 		char safe[64];
 		cryo_text_safe(l ? l->name : "", safe, sizeof(safe));
 		cryo_error_set(err, CRYO_EXIT_DATAERR, 0,
-			       "link %s (ifindex %d) in namespace %llu %s; the record no longer matches reality",
+			       "link %s (ifindex %d) in namespace %llu %s%s%s; the record no longer matches reality",
 			       name ? name : "?", ifindex, (unsigned long long)ns_ino,
-			       l ? "was renamed" : "vanished");
-		if (l)
-			cryo_error_wrap(err, "now called '%s'", safe);
+			       l ? "was renamed to '" : "vanished", l ? safe : "", l ? "'" : "");
 		cryo_links_free(&links);
 		return -1;
 	}
@@ -240,6 +245,27 @@ static bool is_quarantine(const cJSON *e)
 	return how && strcmp(how, "quarantine") == 0;
 }
 
+static int no_ipv6(void *unused)
+{
+	(void)unused;
+	static const char *const knobs[] = { "/proc/sys/net/ipv6/conf/all/disable_ipv6",
+					     "/proc/sys/net/ipv6/conf/default/disable_ipv6" };
+	for (size_t i = 0; i < CRYO_ARRAY_SIZE(knobs); i++) {
+		int fd = open(knobs[i], O_WRONLY | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT)
+				return 0; /* a kernel without IPv6 */
+			return errno;
+		}
+		ssize_t w = write(fd, "1", 1);
+		int e = errno;
+		close(fd);
+		if (w != 1)
+			return e;
+	}
+	return 0;
+}
+
 /* The quarantine namespace of a plan: made on a cut, opened otherwise
  * (absent when nothing was ever moved there). */
 static int quarantine_ns(const cJSON *plan, bool create, struct cryo_netns *q, bool *exists,
@@ -261,6 +287,10 @@ static int quarantine_ns(const cJSON *plan, bool create, struct cryo_netns *q, b
 	if (cryo_netns_create_named(name, q, err) < 0)
 		return -1;
 	*exists = true;
+	/* No IPv6 there: a link-local address on the quarantined peer would
+	 * answer the container (neighbour discovery, ping6). */
+	if (cryo_netns_run(q, no_ipv6, NULL, err) < 0)
+		return cryo_error_wrap(err, "quarantine namespace %s", name);
 	return 0;
 }
 
@@ -297,6 +327,22 @@ static int q_locate(const cJSON *rec, const char *ref, uint64_t ino, struct cryo
 	return locate(rec, ref, ino, sk, now, err);
 }
 
+/* After a link is back up: its addresses (IPv6 ones go with the link
+ * going down, all of them with a move between namespaces) and the routes
+ * through it, which the kernel flushed. */
+static int restore_extras(struct nl_sock *sk, const cJSON *e, const cJSON *rec, int ifindex,
+			  struct cryo_error *err)
+{
+	const cJSON *x;
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(e, "addresses"))
+		if (cJSON_IsString(x) && cryo_rtnl_addr_add(sk, ifindex, x->valuestring, err) < 0)
+			return -1;
+	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(e, "routes"))
+		if (cryo_rtnl_route_add(sk, x, (int)num(rec, "ifindex"), ifindex, err) < 0)
+			return -1;
+	return 0;
+}
+
 /* Bring a quarantined peer to where it should be: into the quarantine
  * namespace and up (cut), or home with its master, addresses and flags
  * (restore). */
@@ -329,17 +375,16 @@ static int q_apply(const cJSON *e, const cJSON *rec, const char *ref, uint64_t i
 	int rec_master = (int)num(rec, "master");
 	if (rec_master > 0 && master != rec_master && cryo_rtnl_link_set_master(dsk, ifindex, rec_master, err) < 0)
 		return -1;
-	const cJSON *a;
-	cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(e, "peer_addresses"))
-		if (cJSON_IsString(a) && cryo_rtnl_addr_add(dsk, ifindex, a->valuestring, err) < 0)
-			return -1;
-	return cryo_rtnl_link_set_up(dsk, ifindex, rec_up(rec), err);
+	if (cryo_rtnl_link_set_up(dsk, ifindex, rec_up(rec), err) < 0)
+		return -1;
+	return rec_up(rec) ? restore_extras(dsk, e, rec, ifindex, err) : 0;
 }
 
 /* Put every link of the plan down or into quarantine (cut), or back to its
  * recorded state (restore), after checking all of them against reality
  * first. */
-static int apply(cJSON *plan, bool cut, cJSON *report, uint64_t *t_done, struct cryo_error *err)
+static int apply(cJSON *plan, bool cut, cJSON *report, uint64_t *t_done, int *changed,
+		 struct cryo_error *err)
 {
 	const cJSON *links = cJSON_GetObjectItemCaseSensitive(plan, "links"), *e;
 	size_t n = (size_t)cJSON_GetArraySize(links), i = 0;
@@ -397,6 +442,10 @@ static int apply(cJSON *plan, bool cut, cJSON *report, uint64_t *t_done, struct 
 		int ok = q_entry ? q_apply(e, rec, ref, ino, cut, &q, where[i], socks[i], &now[i], err)
 				 : (want_up == is_up ? 0
 						     : cryo_rtnl_link_set_up(socks[i], now[i].ifindex, want_up, err));
+		if (ok == 0 && !cut && !q_entry && want_up)
+			ok = restore_extras(socks[i], e, rec, now[i].ifindex, err);
+		if (want_up != is_up || moves)
+			(*changed)++;
 		if (ok < 0) {
 			rc = -1;
 			goto out;
@@ -419,48 +468,58 @@ out:
 	return rc;
 }
 
-/* Record what the quarantined container sends, on its first quarantined
- * peer. */
-static int start_pcap(const struct cryo_cut_request *req, const cJSON *plan, cJSON *result,
+/* Record what the quarantined container sends: a recorder on the whole
+ * quarantine namespace (loopback left out), started before any link moves
+ * there.  Its pid and start time go into the plan so restore can stop it. */
+static int start_pcap(const struct cryo_cut_request *req, cJSON *plan, cJSON *result,
 		      struct cryo_error *err)
 {
-	const cJSON *e, *first = NULL;
+	const cJSON *e;
+	bool any = false;
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(plan, "links"))
-		if (is_quarantine(e) && !first)
-			first = e;
-	if (!first)
+		any |= is_quarantine(e);
+	if (!any)
 		return cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0,
-				      "--pcap: no link was quarantined (no host-side veth peer)");
+				      "--pcap: no link to quarantine (no host-side veth peer)");
 	cleanup_netns struct cryo_netns q = { .fd = -1 };
 	bool exists;
-	if (quarantine_ns(plan, false, &q, &exists, err) < 0)
+	if (quarantine_ns(plan, true, &q, &exists, err) < 0)
 		return -1;
-	cleanup_nl struct nl_sock *sk = NULL;
-	struct cryo_links l;
-	if (!exists || cryo_rtnl_open(&q, &sk, err) < 0 || cryo_rtnl_links(sk, &l, err) < 0)
-		return exists ? -1 : cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0, "quarantine namespace missing");
-	const char *name = cryo_json_get_str(cJSON_GetObjectItemCaseSensitive(first, "peer"), "name");
-	const struct cryo_link *ql = name ? cryo_links_find_name(&l, name) : NULL;
-	int ifindex = ql ? ql->ifindex : 0;
-	cryo_links_free(&l);
-	if (!ifindex)
-		return cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0, "quarantined link %s not found", name ? name : "?");
 	char target[160];
 	snprintf(target, sizeof(target), "%s", req->c->id);
 	struct cryo_pcap_request pr = {
-		.ns = &q, .ifindex = ifindex, .path = req->pcap_path, .max_bytes = req->pcap_max_bytes,
+		.ns = &q, .ifindex = 0, .path = req->pcap_path, .max_bytes = req->pcap_max_bytes,
 		.max_seconds = req->pcap_seconds, .case_path = req->kase->path, .target = target,
 	};
 	pid_t pid;
 	if (cryo_pcap_start(&pr, &pid, err) < 0)
 		return -1;
-	cJSON *p = cJSON_AddObjectToObject(result, "pcap");
+	struct cryo_proc_stat st;
+	struct cryo_error e2;
+	cJSON *p = cJSON_CreateObject();
 	cryo_json_str(p, "path", req->pcap_path);
-	cryo_json_str(p, "link", name);
 	cryo_json_num(p, "recorder_pid", pid);
+	cryo_json_num(p, "recorder_start", cryo_proc_stat_read(pid, &st, &e2) == 0 ? (double)st.start_time : 0);
 	cryo_json_num(p, "max_bytes", (double)req->pcap_max_bytes);
 	cryo_json_num(p, "max_seconds", req->pcap_seconds);
+	cJSON_AddItemToObject(result, "pcap", cJSON_Duplicate(p, 1));
+	cJSON_DeleteItemFromObjectCaseSensitive(plan, "pcap");
+	cJSON_AddItemToObject(plan, "pcap", p);
 	return 0;
+}
+
+/* Restore ends the capture: the recorder finishes its file and logs it. */
+static void stop_recorder(const cJSON *plan, cJSON *result)
+{
+	const cJSON *p = cJSON_GetObjectItemCaseSensitive(plan, "pcap");
+	pid_t pid = (pid_t)num(p, "recorder_pid");
+	struct cryo_proc_stat st;
+	struct cryo_error e;
+	if (pid <= 0 || cryo_proc_stat_read(pid, &st, &e) < 0 ||
+	    (double)st.start_time != num(p, "recorder_start"))
+		return; /* finished already, or the pid is someone else's now */
+	if (kill(pid, SIGTERM) == 0)
+		cryo_json_num(result, "stopped_recorder", pid);
 }
 
 static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, cJSON **plan_out,
@@ -491,8 +550,13 @@ static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, c
 	cJSON_AddItemToObject(state, "sockets", socks);
 	cleanup_free char *text = cJSON_Print(state);
 	cleanup_free char *line = text ? cryo_strdup_printf("%s\n", text) : NULL;
-	if (!line || cryo_case_write_artifact(req->kase, CRYO_NET_BEFORE, line, strlen(line), req->entry,
-					      err) < 0)
+	/* evidence is never overwritten: a later cut of the same case gets
+	 * state-before-cut.2.json, and so on */
+	char snap[64];
+	snprintf(snap, sizeof(snap), "%s", CRYO_NET_BEFORE);
+	for (int i = 2; faccessat(req->kase->dirfd, snap, F_OK, AT_SYMLINK_NOFOLLOW) == 0 && i < 1000; i++)
+		snprintf(snap, sizeof(snap), "net/state-before-cut.%d.json", i);
+	if (!line || cryo_case_write_artifact(req->kase, snap, line, strlen(line), req->entry, err) < 0)
 		return -1;
 
 	struct cryo_links links;
@@ -524,6 +588,7 @@ static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, c
 	cryo_container_json_identity(plan, c);
 	cryo_json_num(plan, "init_pid", c->init_pid);
 	cryo_json_num(plan, "container_netns", (double)cns->ino);
+	cryo_json_str(plan, "snapshot", snap);
 	char ref[64];
 	snprintf(ref, sizeof(ref), "/proc/%d/ns/net", (int)c->init_pid);
 	cryo_json_str(plan, "container_netns_ref", ref);
@@ -560,12 +625,13 @@ static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, c
 			en.peer_ns_ino = pns->ino;
 			snprintf(en.peer_ns_ref, sizeof(en.peer_ns_ref), "%s", pns->ref);
 			en.how = quarantine ? "quarantine" : "peer-down";
-			if (quarantine && !(en.peer_addresses = cryo_rtnl_addrs_of(psk, p->ifindex, err))) {
-				cryo_links_free(&plinks);
+			cryo_links_free(&plinks);
+			if (!(en.addresses = cryo_rtnl_addrs_of(psk, en.peer.ifindex, err)) ||
+			    !(en.routes = cryo_rtnl_routes_of(psk, en.peer.ifindex, err))) {
+				cJSON_Delete(en.addresses);
 				rc = -1;
 				break;
 			}
-			cryo_links_free(&plinks);
 		} else {
 			/* macvlan, ipvlan, a veth whose peer is inside too, ...:
 			 * only the inside can be cut, and root inside can undo it */
@@ -575,12 +641,20 @@ static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, c
 				 "%s (%s) has no host-side peer: cut inside the container, where a root process with CAP_NET_ADMIN could undo it",
 				 cryo_text_safe(l->name, safe, sizeof(safe)), l->kind[0] ? l->kind : "no kind");
 			cJSON_AddItemToArray(warnings, cJSON_CreateString(msg));
+			if (!(en.addresses = cryo_rtnl_addrs_of(csk, l->ifindex, err)) ||
+			    !(en.routes = cryo_rtnl_routes_of(csk, l->ifindex, err))) {
+				cJSON_Delete(en.addresses);
+				rc = -1;
+				break;
+			}
 		}
+		cJSON *ej = entry_json(&en);
 		if (cJSON_GetArraySize(jl) >= MAX_ENTRIES) {
-			rc = cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "more than %d links", MAX_ENTRIES);
+			cJSON_Delete(ej);
+			rc = cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0, "more than %d links", MAX_ENTRIES);
 			break;
 		}
-		cJSON_AddItemToArray(jl, entry_json(&en));
+		cJSON_AddItemToArray(jl, ej);
 	}
 	cryo_links_free(&links);
 	cand_free(cands);
@@ -669,8 +743,11 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 		int up, down;
 		if (reality(plan, report, &up, &down, err) < 0)
 			goto fail;
+		int problems = cJSON_GetArraySize(report) - up - down;
 		const char *s = up == 0 && down > 0 ? "cut" : down == 0 ? "connected" : "partially cut";
-		if (!strcmp(state, "cutting"))
+		if (problems)
+			s = "the record no longer matches reality (see PROBLEM)";
+		if (!strcmp(state, "cutting") && !problems)
 			s = up ? "interrupted while cutting: some links still up (cryo-cut again finishes, --restore undoes)"
 			       : "cut (the record says it was interrupted before confirming)";
 		cryo_json_str(result, "state", s);
@@ -701,12 +778,14 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 					    req->kase->path, CRYO_CUT_STATE);
 			goto fail;
 		}
-		if (apply(plan, false, report, &t_done, err) < 0)
+		int changed = 0;
+		stop_recorder(plan, result);
+		if (apply(plan, false, report, &t_done, &changed, err) < 0)
 			goto fail;
 		if (save_plan(req->kase, plan, "restored", req->entry, err) < 0)
 			goto fail;
 		cryo_json_str(result, "state", "restored");
-		cryo_json_bool(result, "already", !strcmp(state, "restored"));
+		cryo_json_bool(result, "already", changed == 0);
 		goto done;
 	}
 
@@ -719,36 +798,44 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 				    cryo_json_get_str(plan, "mode"));
 		goto fail;
 	}
-	if (have && (!strcmp(state, "cut") || !strcmp(state, "cutting"))) {
-		/* Never re-plan over a record of the original state: a second
-		 * plan would record the links as already down. */
-		cryo_json_bool(result, "already", !strcmp(state, "cut"));
-	} else {
+	if (!(have && (!strcmp(state, "cut") || !strcmp(state, "cutting")))) {
+		/* A new plan only when not cut: re-planning over a record of
+		 * the original state would record the links as already down. */
 		cJSON_Delete(steal_pointer(&plan));
 		if (do_plan(req, &cns, &plan, result, err) < 0)
 			goto fail;
 		if (save_plan(req->kase, plan, "cutting", NULL, err) < 0)
 			goto fail;
-		cryo_json_bool(result, "already", false);
 	}
-	if (apply(plan, true, report, &t_done, err) < 0)
+	/* The recorder starts before the first link moves, listening on the
+	 * whole quarantine namespace, so nothing sent after the cut is missed.
+	 * If it cannot start, the cut goes on: containment comes first. */
+	struct cryo_error pcap_err = { 0 };
+	bool pcap_failed = req->pcap_path && start_pcap(req, plan, result, &pcap_err) < 0;
+	if (pcap_failed)
+		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(result, "warnings"),
+				     cJSON_CreateString(pcap_err.msg));
+	int changed = 0;
+	if (apply(plan, true, report, &t_done, &changed, err) < 0)
 		goto fail;
+	cryo_json_bool(result, "already", changed == 0);
 	if (save_plan(req->kase, plan, "cut", req->entry, err) < 0)
 		goto fail;
 	cryo_json_str(result, "state", "cut");
 	cryo_json_str(result, "mode", cryo_json_get_str(plan, "mode"));
-	if (req->pcap_path && start_pcap(req, plan, result, err) < 0) {
-		/* the container stays cut; only the recording failed */
-		cryo_error_wrap(err, "cut done, but the capture did not start");
+	cryo_json_num(result, "ms_to_down", (double)(t_done - t0) / 1e6);
+	if (pcap_failed) {
+		rc = cryo_error_set(err, CRYO_EXIT_PARTIAL, 0, "cut done, but the capture did not start: %s",
+				    pcap_err.msg);
 		goto fail;
 	}
-	cryo_json_num(result, "ms_to_down", (double)(t_done - t0) / 1e6);
 done:
 	cryo_json_num(result, "links_count", cJSON_GetArraySize(report));
 	*result_out = steal_pointer(&result);
 	return 0;
 fail:
 	(void)rc;
+	cryo_json_num(result, "links_count", cJSON_GetArraySize(report));
 	cryo_json_str(result, "error", err->msg);
 	*result_out = steal_pointer(&result);
 	return -1;

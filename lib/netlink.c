@@ -555,3 +555,95 @@ int cryo_rtnl_link_set_up(struct nl_sock *sk, int ifindex, bool up, struct cryo_
 {
 	return link_change(sk, ifindex, set_up_flag, up, up ? "set up" : "set down", err);
 }
+
+cJSON *cryo_rtnl_routes_of(struct nl_sock *sk, int ifindex, struct cryo_error *err)
+{
+	struct nl_cache *cache = NULL;
+	int r = rtnl_route_alloc_cache(sk, AF_UNSPEC, 0, &cache);
+	if (r < 0) {
+		cryo_error_set(err, CRYO_EXIT_OSERR, 0, "listing routes: %s", nl_geterror(r));
+		return NULL;
+	}
+	cJSON *arr = cJSON_CreateArray();
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+		struct rtnl_route *rt = (struct rtnl_route *)o;
+		if (rtnl_route_get_protocol(rt) == RTPROT_KERNEL || rtnl_route_get_table(rt) == RT_TABLE_LOCAL ||
+		    rtnl_route_get_type(rt) != RTN_UNICAST)
+			continue;
+		bool via = false;
+		for (int i = 0; i < rtnl_route_get_nnexthops(rt); i++)
+			via |= rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(rt, i)) == ifindex;
+		if (!via)
+			continue;
+		char buf[128];
+		cJSON *x = cJSON_CreateObject();
+		cryo_json_num(x, "family", rtnl_route_get_family(rt));
+		addr_str(rtnl_route_get_dst(rt), buf, sizeof(buf));
+		cryo_json_str(x, "dst", buf);
+		cryo_json_num(x, "table", rtnl_route_get_table(rt));
+		cryo_json_num(x, "protocol", rtnl_route_get_protocol(rt));
+		cryo_json_num(x, "scope", rtnl_route_get_scope(rt));
+		cryo_json_num(x, "priority", rtnl_route_get_priority(rt));
+		cJSON *nhs = cJSON_AddArrayToObject(x, "nexthops");
+		for (int i = 0; i < rtnl_route_get_nnexthops(rt); i++) {
+			struct rtnl_nexthop *nh = rtnl_route_nexthop_n(rt, i);
+			cJSON *y = cJSON_CreateObject();
+			addr_str(rtnl_route_nh_get_gateway(nh), buf, sizeof(buf));
+			cryo_json_str(y, "gateway", buf);
+			cryo_json_num(y, "ifindex", rtnl_route_nh_get_ifindex(nh));
+			cJSON_AddItemToArray(nhs, y);
+		}
+		cJSON_AddItemToArray(arr, x);
+	}
+	nl_cache_free(cache);
+	return arr;
+}
+
+static double jnum(const cJSON *o, const char *k, double dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+int cryo_rtnl_route_add(struct nl_sock *sk, const cJSON *route, int old_ifindex, int new_ifindex,
+			struct cryo_error *err)
+{
+	int family = (int)jnum(route, "family", AF_INET);
+	const char *dst = cryo_json_get_str(route, "dst");
+	struct nl_addr *d = NULL;
+	if (nl_addr_parse(dst && dst[0] ? dst : "default", family, &d) < 0)
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "route destination '%s'", dst ? dst : "");
+	struct rtnl_route *rt = rtnl_route_alloc();
+	if (!rt) {
+		nl_addr_put(d);
+		return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "route");
+	}
+	rtnl_route_set_family(rt, (uint8_t)family);
+	rtnl_route_set_dst(rt, d);
+	nl_addr_put(d);
+	rtnl_route_set_table(rt, (uint32_t)jnum(route, "table", RT_TABLE_MAIN));
+	rtnl_route_set_protocol(rt, (uint8_t)jnum(route, "protocol", RTPROT_BOOT));
+	rtnl_route_set_scope(rt, (uint8_t)jnum(route, "scope", RT_SCOPE_UNIVERSE));
+	rtnl_route_set_priority(rt, (uint32_t)jnum(route, "priority", 0));
+	const cJSON *nh;
+	cJSON_ArrayForEach(nh, cJSON_GetObjectItemCaseSensitive(route, "nexthops")) {
+		struct rtnl_nexthop *n = rtnl_route_nh_alloc();
+		if (!n)
+			break;
+		int ifi = (int)jnum(nh, "ifindex", 0);
+		rtnl_route_nh_set_ifindex(n, ifi == old_ifindex ? new_ifindex : ifi);
+		const char *gw = cryo_json_get_str(nh, "gateway");
+		struct nl_addr *g = NULL;
+		if (gw && gw[0] && nl_addr_parse(gw, family, &g) == 0) {
+			rtnl_route_nh_set_gateway(n, g);
+			nl_addr_put(g);
+		}
+		rtnl_route_add_nexthop(rt, n);
+	}
+	int r = rtnl_route_add(sk, rt, NLM_F_EXCL);
+	rtnl_route_put(rt);
+	if (r < 0 && r != -NLE_EXIST)
+		return cryo_error_set(err, CRYO_EXIT_OSERR, 0, "restore route to %s: %s", dst ? dst : "default",
+				      nl_geterror(r));
+	return 0;
+}

@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <net/if_arp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -21,6 +22,14 @@
 #include "cryo/util.h"
 
 #define SNAPLEN 65535u
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
 
 static int write_all(int fd, const void *p, size_t n, struct cryo_sha256 *h)
 {
@@ -66,6 +75,10 @@ static void record(const struct cryo_pcap_request *req, int sock, int out, const
 	static unsigned char buf[SNAPLEN];
 	for (;;) {
 		uint64_t now = cryo_now_monotonic_ns();
+		if (stop_requested) {
+			why = "stopped (links restored)";
+			break;
+		}
 		if (now >= deadline)
 			break;
 		struct pollfd p = { .fd = sock, .events = POLLIN };
@@ -75,7 +88,11 @@ static void record(const struct cryo_pcap_request *req, int sock, int out, const
 			break;
 		if (r <= 0)
 			continue;
-		ssize_t n = recv(sock, buf, sizeof(buf), MSG_TRUNC);
+		struct sockaddr_ll from;
+		socklen_t flen = sizeof(from);
+		ssize_t n = recvfrom(sock, buf, sizeof(buf), MSG_TRUNC, (struct sockaddr *)&from, &flen);
+		if (n >= 0 && from.sll_hatype == ARPHRD_LOOPBACK)
+			continue; /* the namespace's own loopback, not the container */
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
@@ -157,6 +174,8 @@ int cryo_pcap_start(const struct cryo_pcap_request *req, pid_t *pid, struct cryo
 		pid_t g = fork();
 		if (g != 0)
 			_exit(g > 0 ? 0 : 1);
+		struct sigaction sa = { .sa_handler = on_term };
+		sigaction(SIGTERM, &sa, NULL); /* no SA_RESTART: poll returns EINTR */
 		if (setns(req->ns->fd, CLONE_NEWNET) < 0)
 			_exit(2);
 		int s = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));

@@ -209,9 +209,13 @@ int cryo_target_resolve(struct cryo_target *t, const struct cryo_containers *all
 		break;
 	}
 	}
-	if (n > max)
-		return cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "target %s: too many containers",
-				      t->text);
+	if (n > max) {
+		/* e.g. a whole pod given to a tool that acts on one container */
+		cryo_error_set(err, CRYO_EXIT_AMBIGUOUS, 0, "target %s names %zu containers; name one:",
+			       t->text, n);
+		list_candidates(err, all, cand, n);
+		return -1;
+	}
 	memcpy(out, cand, n * sizeof(*out));
 	return (int)n;
 }

@@ -90,6 +90,15 @@ cJSON *cryo_rtnl_addrs_of(struct nl_sock *sk, int ifindex, struct cryo_error *er
 /* Add an address ("10.0.0.1/30") to ifindex; an existing one is fine. */
 int cryo_rtnl_addr_add(struct nl_sock *sk, int ifindex, const char *addr, struct cryo_error *err);
 
+/* The routes through ifindex that the kernel will not bring back by itself
+ * (it flushes them when the link goes down or leaves the namespace):
+ * everything but protocol "kernel" and the local table. */
+cJSON *cryo_rtnl_routes_of(struct nl_sock *sk, int ifindex, struct cryo_error *err);
+/* Re-add a route recorded by cryo_rtnl_routes_of(), with its nexthops on
+ * old_ifindex moved to new_ifindex; an existing route is fine. */
+int cryo_rtnl_route_add(struct nl_sock *sk, const cJSON *route, int old_ifindex, int new_ifindex,
+			struct cryo_error *err);
+
 /* Set or clear IFF_UP on ifindex. */
 int cryo_rtnl_link_set_up(struct nl_sock *sk, int ifindex, bool up, struct cryo_error *err);
 

@@ -11,7 +11,7 @@
 
 struct cryo_pcap_request {
 	const struct cryo_netns *ns;
-	int ifindex;
+	int ifindex;             /* 0: every link of ns except loopback */
 	const char *path;        /* written as PATH.part, renamed to PATH when done */
 	uint64_t max_bytes;      /* file size bound */
 	unsigned max_seconds;    /* duration bound */
@@ -19,8 +19,8 @@ struct cryo_pcap_request {
 	const char *target;
 };
 
-/* Start the recorder; returns once the capture socket is bound (so nothing
- * sent after the cut is missed) with the recorder's pid. */
+/* Start the recorder; returns once the capture socket is bound, with the
+ * recorder's pid.  SIGTERM makes it finish its file early. */
 int cryo_pcap_start(const struct cryo_pcap_request *req, pid_t *pid, struct cryo_error *err);
 
 #endif

@@ -13,6 +13,8 @@ P=cryo-p-$id C=cryo-c-$id
 ip -n "$P" link add cryod0 type veth peer name cryod1 && ip -n "$P" link set cryod0 up
 ip -n "$P" link add cryomv0 link cryod0 type macvlan mode bridge
 ip -n "$P" link set cryomv0 netns "$C" && ip -n "$C" link set cryomv0 up
+ip -n "$C" addr add 10.77.0.2/24 dev cryomv0
+ip -n "$C" route add 10.78.0.0/24 via 10.77.0.1
 case=$SCRATCH/case
 expect_rc cut 0 cryo-cut --case "$case" "$id"
 expect_match warns "$OUT" "cryomv0 \(macvlan\) has no host-side peer.*could undo it"
@@ -21,4 +23,5 @@ expect_match inside-down "$(ip -n "$C" link show cryomv0)" "state DOWN"
 expect_eq custody-warning "$(jq -r '.details.result.warnings | length' "$case/custody.jsonl" | head -1)" 1
 expect_rc restore 0 cryo-cut --restore --case "$case" "$id"
 expect_match inside-up "$(ip -n "$C" link show cryomv0)" ",UP"
+expect_match route-back "$(ip -n "$C" route show)" "10.78.0.0/24 via 10.77.0.1 dev cryomv0"
 finish

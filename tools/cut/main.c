@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cryo/case.h"
 #include "cryo/cleanup.h"
 #include "cryo/cli.h"
@@ -33,9 +34,12 @@ static void usage(FILE *out)
 		"links is set down through rtnetlink (no ip/iptables/nft is run), which\n"
 		"the container cannot undo from inside, even as root.  Links without a\n"
 		"host-side peer (macvlan, ipvlan) are set down inside, with a warning.\n"
-		"Before any change, the namespace's links, addresses, routes and\n"
-		"neighbours go to DIR/net/state-before-cut.json, and what --restore needs\n"
-		"to DIR/net/cut-state.json; every action goes in DIR/custody.jsonl.\n\n"
+		"Before any change, the namespace's links, addresses, routes, neighbours\n"
+		"and sockets (TCP, UDP, UNIX, with the pid/fd holding each) go to\n"
+		"DIR/net/state-before-cut.json (never overwritten: a later cut gets\n"
+		"state-before-cut.2.json), and what --restore needs (flags, bridge,\n"
+		"namespace, addresses, routes) to DIR/net/cut-state.json; every action\n"
+		"goes in DIR/custody.jsonl.\n\n"
 		"TARGET: ID | ID-PREFIX | NAME | NS/POD/CONTAINER | pid:N[@START] | cgroup:/PATH\n\n"
 		"Options:\n"
 		"  -c, --case DIR   the case directory (required: the record lives there)\n"
@@ -59,10 +63,12 @@ static void usage(FILE *out)
 		"  -V, --version    version\n\n"
 		"A container sharing the host's network namespace is refused: cutting it\n"
 		"would cut the host.\n\n"
-		"Exit status: 0 done; 2 done but not recorded; 3 target or recorded\n"
-		"namespace/link not found; 4 target ambiguous; 64 usage; 65 record corrupt\n"
-		"or no longer matching reality; 69 host network namespace; 70 internal;\n"
-		"71 system call failed; 74 I/O error; 77 not root (docs/exit-codes.md).\n");
+		"Exit status: 0 done; 2 cut done but not recorded, or the capture did not\n"
+		"start; 3 target or a recorded namespace not found, nothing to restore;\n"
+		"4 target ambiguous (a pod names several containers: name one); 64 usage;\n"
+		"65 record corrupt, or a recorded link vanished or was renamed; 69 host\n"
+		"network namespace, or more links than cryo handles; 70 internal; 71 system\n"
+		"call failed; 74 I/O error; 77 not root (docs/exit-codes.md).\n");
 }
 
 static int parse(int argc, char **argv, struct options *o)
@@ -120,6 +126,9 @@ static int parse(int argc, char **argv, struct options *o)
 		return cryo_usage_error("--case DIR is required (the cut is recorded there)");
 	if (o->pcap && (o->mode != CRYO_CUT_MODE_QUARANTINE || o->op != CRYO_CUT))
 		return cryo_usage_error("--pcap goes with a cut in --mode quarantine (only there does traffic reach a link cryo holds)");
+	struct stat st;
+	if (o->pcap && lstat(o->pcap, &st) == 0)
+		return cryo_usage_error("--pcap %s exists; cryo never overwrites evidence", o->pcap);
 	if (argc - optind != 1)
 		return cryo_usage_error("%s", argc - optind ? "one target at a time" : "no target given");
 	o->target = argv[optind];
@@ -176,7 +185,8 @@ static int do_cut(const struct options *o)
 					      cJSON_Duplicate(result, 1));
 		const char *st = cryo_json_get_str(result, "state");
 		struct cryo_error cerr;
-		if (cryo_custody_commit(&kase, &entry, rc ? "error" : "ok", rc ? err.msg : st ? st : action,
+		if (cryo_custody_commit(&kase, &entry, rc == CRYO_EXIT_PARTIAL ? "partial" : rc ? "error" : "ok",
+					rc ? err.msg : st ? st : action,
 					&cerr) < 0) {
 			cryo_report_error(&cerr);
 			fprintf(stderr, "%s: NOT RECORDED in the custody log\n", cryo_progname);
