@@ -340,9 +340,11 @@ TEST(resolve_pod_and_pod_container)
 	expect_one(&all, "prod/api-0/nginx", 6);
 	expect_one(&all, "prod/api-0", 6);
 
-	/* more than the caller has room for is an error, not a short list */
+	/* more than the caller has room for is an error, not a short list:
+	 * ambiguous for a tool that acts on fewer, with the candidates */
 	CHECK_INT_EQ(resolve("prod/web-0", &all, out, 2, &err), -1);
-	CHECK_INT_EQ(err.exit, CRYO_EXIT_SOFTWARE);
+	CHECK_INT_EQ(err.exit, CRYO_EXIT_AMBIGUOUS);
+	CHECK_STR_CONTAINS(err.msg, "names 3 containers");
 
 	/* a restarted container whose old instance is still there */
 	struct cryo_container *c = ctr(&all, "55ee00000000000000000000000000000000000000000000000000000000eeee",
