@@ -40,6 +40,9 @@ expect_rc restore-nothing 3 cryo-cut --restore --case "$case" "$id"
 
 expect_rc cut 0 cryo-cut --case "$case" "$id"
 reach && fail cut-stops "still reachable after the cut" || pass cut-stops
+# a bounded TCP attempt to the listener inside fails too
+ip netns exec "$P" busybox nc -w 1 10.213.0.2 8080 </dev/null >/dev/null 2>&1 &&
+	fail tcp-stops "a TCP connection got through the cut" || pass tcp-stops
 peer=$(jq -r '.links[0].peer.name' "$case/net/cut-state.json")
 expect_match peer-is-in-P "$(ip -n "$P" link show "$peer")" "state DOWN"
 expect_eq evidence-links "$(jq -r '[.links[].name] | sort | join(",")' "$case/net/state-before-cut.json")" \
