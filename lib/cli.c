@@ -95,3 +95,26 @@ int cryo_require_root(struct cryo_error *err)
 				      "must run as root (cgroups, /proc of other users, namespaces)");
 	return 0;
 }
+
+enum cryo_cli_opt cryo_cli_common_option(int c, bool *json, void (*usage)(FILE *))
+{
+	switch (c) {
+	case 'j':
+		*json = true;
+		return CRYO_OPT_HANDLED;
+	case 'q':
+		cryo_verbosity = -1;
+		return CRYO_OPT_HANDLED;
+	case 'v':
+		cryo_verbosity++;
+		return CRYO_OPT_HANDLED;
+	case 'h':
+		usage(stdout);
+		return CRYO_OPT_EXIT;
+	case 'V':
+		cryo_print_version();
+		return CRYO_OPT_EXIT;
+	default:
+		return CRYO_OPT_UNKNOWN;
+	}
+}

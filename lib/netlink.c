@@ -339,6 +339,32 @@ static void addr_str(struct nl_addr *a, char *buf, size_t size)
 		snprintf(buf, size, "%s", "");
 }
 
+/* A route as recorded in snapshots and restore plans (and read back by
+ * cryo_rtnl_route_add). */
+static cJSON *route_json(struct rtnl_route *rt)
+{
+	char buf[128];
+	cJSON *x = cJSON_CreateObject();
+	cryo_json_num(x, "family", rtnl_route_get_family(rt));
+	addr_str(rtnl_route_get_dst(rt), buf, sizeof(buf));
+	cryo_json_str(x, "dst", buf);
+	cryo_json_num(x, "table", rtnl_route_get_table(rt));
+	cryo_json_num(x, "protocol", rtnl_route_get_protocol(rt));
+	cryo_json_num(x, "scope", rtnl_route_get_scope(rt));
+	cryo_json_num(x, "priority", rtnl_route_get_priority(rt));
+	cryo_json_num(x, "type", rtnl_route_get_type(rt));
+	cJSON *nhs = cJSON_AddArrayToObject(x, "nexthops");
+	for (int i = 0; i < rtnl_route_get_nnexthops(rt); i++) {
+		struct rtnl_nexthop *nh = rtnl_route_nexthop_n(rt, i);
+		cJSON *y = cJSON_CreateObject();
+		addr_str(rtnl_route_nh_get_gateway(nh), buf, sizeof(buf));
+		cryo_json_str(y, "gateway", buf);
+		cryo_json_num(y, "ifindex", rtnl_route_nh_get_ifindex(nh));
+		cJSON_AddItemToArray(nhs, y);
+	}
+	return x;
+}
+
 cJSON *cryo_rtnl_state_json(struct nl_sock *sk, struct cryo_error *err)
 {
 	cleanup_cjson cJSON *root = cJSON_CreateObject();
@@ -378,24 +404,8 @@ cJSON *cryo_rtnl_state_json(struct nl_sock *sk, struct cryo_error *err)
 		return NULL;
 	}
 	cJSON *jr = cJSON_AddArrayToObject(root, "routes");
-	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
-		struct rtnl_route *rt = (struct rtnl_route *)o;
-		cJSON *x = cJSON_CreateObject();
-		addr_str(rtnl_route_get_dst(rt), buf, sizeof(buf));
-		cryo_json_str(x, "dst", buf);
-		cryo_json_num(x, "table", rtnl_route_get_table(rt));
-		cryo_json_num(x, "protocol", rtnl_route_get_protocol(rt));
-		cJSON *nhs = cJSON_AddArrayToObject(x, "nexthops");
-		for (int i = 0; i < rtnl_route_get_nnexthops(rt); i++) {
-			struct rtnl_nexthop *nh = rtnl_route_nexthop_n(rt, i);
-			cJSON *y = cJSON_CreateObject();
-			addr_str(rtnl_route_nh_get_gateway(nh), buf, sizeof(buf));
-			cryo_json_str(y, "gateway", buf);
-			cryo_json_num(y, "ifindex", rtnl_route_nh_get_ifindex(nh));
-			cJSON_AddItemToArray(nhs, y);
-		}
-		cJSON_AddItemToArray(jr, x);
-	}
+	for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o))
+		cJSON_AddItemToArray(jr, route_json((struct rtnl_route *)o));
 	nl_cache_free(cache);
 
 	cache = NULL;
@@ -575,25 +585,7 @@ cJSON *cryo_rtnl_routes_of(struct nl_sock *sk, int ifindex, struct cryo_error *e
 			via |= rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(rt, i)) == ifindex;
 		if (!via)
 			continue;
-		char buf[128];
-		cJSON *x = cJSON_CreateObject();
-		cryo_json_num(x, "family", rtnl_route_get_family(rt));
-		addr_str(rtnl_route_get_dst(rt), buf, sizeof(buf));
-		cryo_json_str(x, "dst", buf);
-		cryo_json_num(x, "table", rtnl_route_get_table(rt));
-		cryo_json_num(x, "protocol", rtnl_route_get_protocol(rt));
-		cryo_json_num(x, "scope", rtnl_route_get_scope(rt));
-		cryo_json_num(x, "priority", rtnl_route_get_priority(rt));
-		cJSON *nhs = cJSON_AddArrayToObject(x, "nexthops");
-		for (int i = 0; i < rtnl_route_get_nnexthops(rt); i++) {
-			struct rtnl_nexthop *nh = rtnl_route_nexthop_n(rt, i);
-			cJSON *y = cJSON_CreateObject();
-			addr_str(rtnl_route_nh_get_gateway(nh), buf, sizeof(buf));
-			cryo_json_str(y, "gateway", buf);
-			cryo_json_num(y, "ifindex", rtnl_route_nh_get_ifindex(nh));
-			cJSON_AddItemToArray(nhs, y);
-		}
-		cJSON_AddItemToArray(arr, x);
+		cJSON_AddItemToArray(arr, route_json(rt));
 	}
 	nl_cache_free(cache);
 	return arr;

@@ -78,9 +78,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "mode", required_argument, NULL, 'm' }, { "pcap", required_argument, NULL, 'P' },
 		{ "pcap-max-bytes", required_argument, NULL, 'B' },
 		{ "pcap-seconds", required_argument, NULL, 'T' },
-		{ "status", no_argument, NULL, 'S' },     { "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },      { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },       { "version", no_argument, NULL, 'V' },
+		{ "status", no_argument, NULL, 'S' },     CRYO_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	o->argc = argc;
@@ -89,7 +87,7 @@ static int parse(int argc, char **argv, struct options *o)
 	o->pcap_max_bytes = 64l << 20;
 	o->pcap_seconds = 600;
 	int c;
-	while ((c = getopt_long(argc, argv, "c:m:jqvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:m:" CRYO_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->case_dir = optarg; break;
 		case 'm':
@@ -111,12 +109,15 @@ static int parse(int argc, char **argv, struct options *o)
 			break;
 		case 'R': restore = true; break;
 		case 'S': status = true; break;
-		case 'j': o->json = true; break;
-		case 'q': cryo_verbosity = -1; break;
-		case 'v': cryo_verbosity++; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': cryo_print_version(); return 0;
-		default: return cryo_usage_error("invalid option");
+		default:
+			switch (cryo_cli_common_option(c, &o->json, usage)) {
+			case CRYO_OPT_HANDLED:
+				break;
+			case CRYO_OPT_EXIT:
+				return 0;
+			default:
+				return cryo_usage_error("invalid option");
+			}
 		}
 	}
 	if (restore && status)

@@ -68,16 +68,14 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "thaw", no_argument, NULL, 'T' },          { "status", no_argument, NULL, 'S' },
 		{ "pod", no_argument, NULL, 'P' },           { "timeout", required_argument, NULL, 't' },
 		{ "mechanism", required_argument, NULL, 'm' }, { "case", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },          { "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },       { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },       { NULL, 0, NULL, 0 },
+		CRYO_COMMON_LONGOPTS, { NULL, 0, NULL, 0 },
 	};
 	o->timeout_ms = 5000;
 	o->argc = argc;
 	o->argv = argv;
 	bool thaw = false, status = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "t:m:c:jqvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:m:c:" CRYO_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'T': thaw = true; break;
 		case 'S': status = true; break;
@@ -97,12 +95,15 @@ static int parse(int argc, char **argv, struct options *o)
 				return cryo_usage_error("--mechanism is auto, v2 or v1, not '%s'", optarg);
 			break;
 		case 'c': o->case_dir = optarg; break;
-		case 'j': o->json = true; break;
-		case 'q': cryo_verbosity = -1; break;
-		case 'v': cryo_verbosity++; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': cryo_print_version(); return 0;
-		default: return cryo_usage_error("invalid option");
+		default:
+			switch (cryo_cli_common_option(c, &o->json, usage)) {
+			case CRYO_OPT_HANDLED:
+				break;
+			case CRYO_OPT_EXIT:
+				return 0;
+			default:
+				return cryo_usage_error("invalid option");
+			}
 		}
 	}
 	if (thaw && status)

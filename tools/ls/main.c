@@ -41,20 +41,15 @@ static void usage(FILE *out)
 static int parse(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },   { "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' }, { NULL, 0, NULL, 0 },
+		CRYO_COMMON_LONGOPTS, { NULL, 0, NULL, 0 },
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "jqvhV", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j': o->json = true; break;
-		case 'q': cryo_verbosity = -1; break;
-		case 'v': cryo_verbosity++; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': cryo_print_version(); return 0;
-		default: return cryo_usage_error("invalid option");
-		}
+	while ((c = getopt_long(argc, argv, CRYO_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+		enum cryo_cli_opt r = cryo_cli_common_option(c, &o->json, usage);
+		if (r == CRYO_OPT_EXIT)
+			return 0;
+		if (r == CRYO_OPT_UNKNOWN)
+			return cryo_usage_error("invalid option");
 	}
 	o->targets = argv + optind;
 	o->ntargets = argc - optind;
