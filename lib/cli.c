@@ -96,25 +96,25 @@ int cryo_require_root(struct cryo_error *err)
 	return 0;
 }
 
-enum cryo_cli_opt cryo_cli_common_option(int c, bool *json, void (*usage)(FILE *))
+int cryo_cli_common_option(int c, bool *json, void (*usage)(FILE *))
 {
 	switch (c) {
 	case 'j':
 		*json = true;
-		return CRYO_OPT_HANDLED;
+		return -1;
 	case 'q':
 		cryo_verbosity = -1;
-		return CRYO_OPT_HANDLED;
+		return -1;
 	case 'v':
 		cryo_verbosity++;
-		return CRYO_OPT_HANDLED;
+		return -1;
 	case 'h':
 		usage(stdout);
-		return CRYO_OPT_EXIT;
+		return 0;
 	case 'V':
 		cryo_print_version();
-		return CRYO_OPT_EXIT;
+		return 0;
 	default:
-		return CRYO_OPT_UNKNOWN;
+		return cryo_usage_error("invalid option");
 	}
 }

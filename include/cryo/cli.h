@@ -19,11 +19,11 @@ void cryo_cli_init(const char *progname);
 		{ "verbose", no_argument, NULL, 'v' }, { "help", no_argument, NULL, 'h' }, \
 		{ "version", no_argument, NULL, 'V' }
 #define CRYO_COMMON_SHORTOPTS "jqvhV"
-enum cryo_cli_opt { CRYO_OPT_UNKNOWN = -1, CRYO_OPT_HANDLED = 0, CRYO_OPT_EXIT = 1 };
-/* Handle one of the common options: -j sets *json, -q/-v the verbosity,
- * -h prints usage to stdout and -V the version (both CRYO_OPT_EXIT: the
- * tool exits 0).  Anything else is CRYO_OPT_UNKNOWN. */
-enum cryo_cli_opt cryo_cli_common_option(int c, bool *json, void (*usage)(FILE *));
+/* Handle one of the common options: -j sets *json, -q/-v the verbosity.
+ * Returns -1 to go on parsing, or the exit code to return at once: 0 after
+ * printing usage (-h, to stdout) or the version (-V), 64 after a usage
+ * error for an option that is not one of them. */
+int cryo_cli_common_option(int c, bool *json, void (*usage)(FILE *));
 void cryo_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cryo_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cryo_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

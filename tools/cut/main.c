@@ -86,7 +86,7 @@ static int parse(int argc, char **argv, struct options *o)
 	bool restore = false, status = false;
 	o->pcap_max_bytes = 64l << 20;
 	o->pcap_seconds = 600;
-	int c;
+	int c, rc;
 	while ((c = getopt_long(argc, argv, "c:m:" CRYO_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->case_dir = optarg; break;
@@ -110,14 +110,8 @@ static int parse(int argc, char **argv, struct options *o)
 		case 'R': restore = true; break;
 		case 'S': status = true; break;
 		default:
-			switch (cryo_cli_common_option(c, &o->json, usage)) {
-			case CRYO_OPT_HANDLED:
-				break;
-			case CRYO_OPT_EXIT:
-				return 0;
-			default:
-				return cryo_usage_error("invalid option");
-			}
+			if ((rc = cryo_cli_common_option(c, &o->json, usage)) >= 0)
+				return rc;
 		}
 	}
 	if (restore && status)

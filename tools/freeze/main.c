@@ -74,7 +74,7 @@ static int parse(int argc, char **argv, struct options *o)
 	o->argc = argc;
 	o->argv = argv;
 	bool thaw = false, status = false;
-	int c;
+	int c, rc;
 	while ((c = getopt_long(argc, argv, "t:m:c:" CRYO_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'T': thaw = true; break;
@@ -96,14 +96,8 @@ static int parse(int argc, char **argv, struct options *o)
 			break;
 		case 'c': o->case_dir = optarg; break;
 		default:
-			switch (cryo_cli_common_option(c, &o->json, usage)) {
-			case CRYO_OPT_HANDLED:
-				break;
-			case CRYO_OPT_EXIT:
-				return 0;
-			default:
-				return cryo_usage_error("invalid option");
-			}
+			if ((rc = cryo_cli_common_option(c, &o->json, usage)) >= 0)
+				return rc;
 		}
 	}
 	if (thaw && status)

@@ -45,11 +45,9 @@ static int parse(int argc, char **argv, struct options *o)
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, CRYO_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		enum cryo_cli_opt r = cryo_cli_common_option(c, &o->json, usage);
-		if (r == CRYO_OPT_EXIT)
-			return 0;
-		if (r == CRYO_OPT_UNKNOWN)
-			return cryo_usage_error("invalid option");
+		int rc = cryo_cli_common_option(c, &o->json, usage);
+		if (rc >= 0)
+			return rc;
 	}
 	o->targets = argv + optind;
 	o->ntargets = argc - optind;
