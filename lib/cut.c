@@ -289,8 +289,13 @@ static int quarantine_ns(const cJSON *plan, bool create, struct cryo_netns *q, b
 	*exists = true;
 	/* No IPv6 there: a link-local address on the quarantined peer would
 	 * answer the container (neighbour discovery, ping6). */
-	if (cryo_netns_run(q, no_ipv6, NULL, err) < 0)
+	if (cryo_netns_run(q, no_ipv6, NULL, err) < 0) {
+		struct cryo_error e3;
+		cryo_netns_close(q);
+		cryo_netns_delete_named(name, &e3);
+		*exists = false;
 		return cryo_error_wrap(err, "quarantine namespace %s", name);
+	}
 	return 0;
 }
 
@@ -330,16 +335,22 @@ static int q_locate(const cJSON *rec, const char *ref, uint64_t ino, struct cryo
 /* After a link is back up: its addresses (IPv6 ones go with the link
  * going down, all of them with a move between namespaces) and the routes
  * through it, which the kernel flushed. */
+static cJSON *g_extras_failed; /* set by apply(): what could not be put back */
+
 static int restore_extras(struct nl_sock *sk, const cJSON *e, const cJSON *rec, int ifindex,
 			  struct cryo_error *err)
 {
+	/* one address or route that will not go back must not keep the other
+	 * links cut: each failure is reported and the restore goes on */
 	const cJSON *x;
+	struct cryo_error e2;
+	(void)err;
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(e, "addresses"))
-		if (cJSON_IsString(x) && cryo_rtnl_addr_add(sk, ifindex, x->valuestring, err) < 0)
-			return -1;
+		if (cJSON_IsString(x) && cryo_rtnl_addr_add(sk, ifindex, x->valuestring, &e2) < 0 && g_extras_failed)
+			cJSON_AddItemToArray(g_extras_failed, cJSON_CreateString(e2.msg));
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(e, "routes"))
-		if (cryo_rtnl_route_add(sk, x, (int)num(rec, "ifindex"), ifindex, err) < 0)
-			return -1;
+		if (cryo_rtnl_route_add(sk, x, (int)num(rec, "ifindex"), ifindex, &e2) < 0 && g_extras_failed)
+			cJSON_AddItemToArray(g_extras_failed, cJSON_CreateString(e2.msg));
 	return 0;
 }
 
@@ -400,7 +411,7 @@ static int apply(cJSON *plan, bool cut, cJSON *report, uint64_t *t_done, int *ch
 	}
 	cJSON_ArrayForEach(e, links)
 		any_q |= is_quarantine(e);
-	if (any_q && quarantine_ns(plan, cut, &q, &q_exists, err) < 0) {
+	if (any_q && quarantine_ns(plan, false, &q, &q_exists, err) < 0) {
 		rc = -1;
 		goto out;
 	}
@@ -418,6 +429,11 @@ static int apply(cJSON *plan, bool cut, cJSON *report, uint64_t *t_done, int *ch
 			goto out;
 		}
 		i++;
+	}
+	/* everything checked: only now may a quarantine namespace appear */
+	if (any_q && cut && !q_exists && quarantine_ns(plan, true, &q, &q_exists, err) < 0) {
+		rc = -1;
+		goto out;
 	}
 	i = 0;
 	cJSON_ArrayForEach(e, links) {
@@ -481,6 +497,14 @@ static int start_pcap(const struct cryo_cut_request *req, cJSON *plan, cJSON *re
 	if (!any)
 		return cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0,
 				      "--pcap: no link to quarantine (no host-side veth peer)");
+	const cJSON *old = cJSON_GetObjectItemCaseSensitive(plan, "pcap");
+	struct cryo_proc_stat ost;
+	struct cryo_error oe;
+	if (old && num(old, "recorder_pid") > 0 &&
+	    cryo_proc_stat_read((pid_t)num(old, "recorder_pid"), &ost, &oe) == 0 &&
+	    (double)ost.start_time == num(old, "recorder_start"))
+		return cryo_error_set(err, CRYO_EXIT_USAGE, 0, "a recorder is already running for this cut (pid %d)",
+				      (int)num(old, "recorder_pid"));
 	cleanup_netns struct cryo_netns q = { .fd = -1 };
 	bool exists;
 	if (quarantine_ns(plan, true, &q, &exists, err) < 0)
@@ -554,8 +578,12 @@ static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, c
 	 * state-before-cut.2.json, and so on */
 	char snap[64];
 	snprintf(snap, sizeof(snap), "%s", CRYO_NET_BEFORE);
-	for (int i = 2; faccessat(req->kase->dirfd, snap, F_OK, AT_SYMLINK_NOFOLLOW) == 0 && i < 1000; i++)
+	for (int i = 2; faccessat(req->kase->dirfd, snap, F_OK, AT_SYMLINK_NOFOLLOW) == 0; i++) {
+		if (i > 100000)
+			return cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0, "too many snapshots in %s/net",
+					      req->kase->path);
 		snprintf(snap, sizeof(snap), "net/state-before-cut.%d.json", i);
+	}
 	if (!line || cryo_case_write_artifact(req->kase, snap, line, strlen(line), req->entry, err) < 0)
 		return -1;
 
@@ -745,6 +773,8 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 			goto fail;
 		int problems = cJSON_GetArraySize(report) - up - down;
 		const char *s = up == 0 && down > 0 ? "cut" : down == 0 ? "connected" : "partially cut";
+		if (cJSON_GetArraySize(report) == 0)
+			s = "nothing to cut (no link besides loopback)";
 		if (problems)
 			s = "the record no longer matches reality (see PROBLEM)";
 		if (!strcmp(state, "cutting") && !problems)
@@ -779,13 +809,23 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 			goto fail;
 		}
 		int changed = 0;
-		stop_recorder(plan, result);
-		if (apply(plan, false, report, &t_done, &changed, err) < 0)
+		cJSON *not_back = cJSON_AddArrayToObject(result, "not_restored");
+		g_extras_failed = not_back;
+		int ar = apply(plan, false, report, &t_done, &changed, err);
+		g_extras_failed = NULL;
+		if (ar < 0)
 			goto fail;
+		stop_recorder(plan, result);
 		if (save_plan(req->kase, plan, "restored", req->entry, err) < 0)
 			goto fail;
 		cryo_json_str(result, "state", "restored");
 		cryo_json_bool(result, "already", changed == 0);
+		if (cJSON_GetArraySize(not_back) > 0) {
+			rc = cryo_error_set(err, CRYO_EXIT_PARTIAL, 0,
+					    "links restored, but %d address(es) or route(s) could not be put back: %s",
+					    cJSON_GetArraySize(not_back), cJSON_GetArrayItem(not_back, 0)->valuestring);
+			goto fail;
+		}
 		goto done;
 	}
 
@@ -812,9 +852,9 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 	 * If it cannot start, the cut goes on: containment comes first. */
 	struct cryo_error pcap_err = { 0 };
 	bool pcap_failed = req->pcap_path && start_pcap(req, plan, result, &pcap_err) < 0;
-	if (pcap_failed)
-		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(result, "warnings"),
-				     cJSON_CreateString(pcap_err.msg));
+	if (!pcap_failed && req->pcap_path &&
+	    save_plan(req->kase, plan, have && !strcmp(state, "cut") ? "cut" : "cutting", NULL, err) < 0)
+		goto fail; /* the recorder is in the record before any link moves */
 	int changed = 0;
 	if (apply(plan, true, report, &t_done, &changed, err) < 0)
 		goto fail;

@@ -353,6 +353,11 @@ static cJSON *route_json(struct rtnl_route *rt)
 	cryo_json_num(x, "scope", rtnl_route_get_scope(rt));
 	cryo_json_num(x, "priority", rtnl_route_get_priority(rt));
 	cryo_json_num(x, "type", rtnl_route_get_type(rt));
+	addr_str(rtnl_route_get_pref_src(rt), buf, sizeof(buf));
+	cryo_json_str(x, "prefsrc", buf);
+	uint32_t mtu = 0;
+	if (rtnl_route_get_metric(rt, RTAX_MTU, &mtu) == 0 && mtu)
+		cryo_json_num(x, "mtu", mtu);
 	cJSON *nhs = cJSON_AddArrayToObject(x, "nexthops");
 	for (int i = 0; i < rtnl_route_get_nnexthops(rt); i++) {
 		struct rtnl_nexthop *nh = rtnl_route_nexthop_n(rt, i);
@@ -360,6 +365,7 @@ static cJSON *route_json(struct rtnl_route *rt)
 		addr_str(rtnl_route_nh_get_gateway(nh), buf, sizeof(buf));
 		cryo_json_str(y, "gateway", buf);
 		cryo_json_num(y, "ifindex", rtnl_route_nh_get_ifindex(nh));
+		cryo_json_num(y, "flags", rtnl_route_nh_get_flags(nh)); /* onlink, ... */
 		cJSON_AddItemToArray(nhs, y);
 	}
 	return x;
@@ -617,6 +623,14 @@ int cryo_rtnl_route_add(struct nl_sock *sk, const cJSON *route, int old_ifindex,
 	rtnl_route_set_protocol(rt, (uint8_t)jnum(route, "protocol", RTPROT_BOOT));
 	rtnl_route_set_scope(rt, (uint8_t)jnum(route, "scope", RT_SCOPE_UNIVERSE));
 	rtnl_route_set_priority(rt, (uint32_t)jnum(route, "priority", 0));
+	const char *src = cryo_json_get_str(route, "prefsrc");
+	struct nl_addr *sa = NULL;
+	if (src && src[0] && nl_addr_parse(src, family, &sa) == 0) {
+		rtnl_route_set_pref_src(rt, sa);
+		nl_addr_put(sa);
+	}
+	if (jnum(route, "mtu", 0) > 0)
+		rtnl_route_set_metric(rt, RTAX_MTU, (unsigned)jnum(route, "mtu", 0));
 	const cJSON *nh;
 	cJSON_ArrayForEach(nh, cJSON_GetObjectItemCaseSensitive(route, "nexthops")) {
 		struct rtnl_nexthop *n = rtnl_route_nh_alloc();
@@ -624,6 +638,9 @@ int cryo_rtnl_route_add(struct nl_sock *sk, const cJSON *route, int old_ifindex,
 			break;
 		int ifi = (int)jnum(nh, "ifindex", 0);
 		rtnl_route_nh_set_ifindex(n, ifi == old_ifindex ? new_ifindex : ifi);
+		/* only what a route is added with: the kernel reports state flags
+		 * (dead, linkdown) too, and refuses them on input */
+		rtnl_route_nh_set_flags(n, (unsigned)jnum(nh, "flags", 0) & RTNH_F_ONLINK);
 		const char *gw = cryo_json_get_str(nh, "gateway");
 		struct nl_addr *g = NULL;
 		if (gw && gw[0] && nl_addr_parse(gw, family, &g) == 0) {

@@ -96,7 +96,7 @@ static void record(const struct cryo_pcap_request *req, int sock, int out, const
 		if (n < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
-			why = "link gone (restored or removed)";
+			why = "capture socket error";
 			break;
 		}
 		size_t incl = (size_t)n > SNAPLEN ? SNAPLEN : (size_t)n;
@@ -208,8 +208,7 @@ int cryo_pcap_start(const struct cryo_pcap_request *req, pid_t *pid, struct cryo
 	if (n != (ssize_t)sizeof(ready) || ready.ok != 'k') {
 		unlink(part);
 		return cryo_error_set(err, CRYO_EXIT_OSERR, 0,
-				      "packet recorder did not start (AF_PACKET socket on ifindex %d)",
-				      req->ifindex);
+				      "packet recorder did not start (AF_PACKET socket in %s)", req->ns->ref);
 	}
 	*pid = g;
 	return 0;

@@ -15,6 +15,7 @@ ip -n "$P" link add cryomv0 link cryod0 type macvlan mode bridge
 ip -n "$P" link set cryomv0 netns "$C" && ip -n "$C" link set cryomv0 up
 ip -n "$C" addr add 10.77.0.2/24 dev cryomv0
 ip -n "$C" route add 10.78.0.0/24 via 10.77.0.1
+ip -n "$C" route add 10.79.0.0/24 via 10.80.0.1 dev cryomv0 onlink mtu 1400
 case=$SCRATCH/case
 expect_rc cut 0 cryo-cut --case "$case" "$id"
 expect_match warns "$OUT" "cryomv0 \(macvlan\) has no host-side peer.*could undo it"
@@ -24,4 +25,5 @@ expect_eq custody-warning "$(jq -r '.details.result.warnings | length' "$case/cu
 expect_rc restore 0 cryo-cut --restore --case "$case" "$id"
 expect_match inside-up "$(ip -n "$C" link show cryomv0)" ",UP"
 expect_match route-back "$(ip -n "$C" route show)" "10.78.0.0/24 via 10.77.0.1 dev cryomv0"
+expect_match onlink-route-back "$(ip -n "$C" route show)" "10.79.0.0/24 via 10.80.0.1 dev cryomv0 onlink.*mtu 1400"
 finish
