@@ -1,0 +1,23 @@
+/* Passwords for secret keys: from the terminal (no echo), a file
+ * descriptor, or an environment variable named on the command line --
+ * never from the command line itself (ps would show it).  Kept in
+ * libsodium guarded memory, wiped when freed. */
+#ifndef CRYO_PASSWORD_H
+#define CRYO_PASSWORD_H
+
+#include <stdbool.h>
+#include "cryo/error.h"
+
+#define CRYO_PASSWORD_MAX 1024
+
+struct cryo_password_source {
+	int fd;              /* >= 0: read one line from it */
+	const char *env;     /* environment variable name */
+};
+
+/* confirm: ask twice on a terminal (a new key's password). */
+int cryo_password_read(const struct cryo_password_source *src, const char *prompt, bool confirm,
+		       char **out, struct cryo_error *err);
+void cryo_password_free(char *pw);
+
+#endif
