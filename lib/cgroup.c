@@ -250,8 +250,12 @@ int cryo_cgroup_classify(const char *path, struct cryo_cgroup_class *c)
 			hit = true;
 		}
 		if (hit) {
-			if (!c->id[0])
+			/* runtimes name scopes with 64-hex ids; anything else may be a
+			 * sub-cgroup a container made to pass for another container */
+			if (!is_id64(c->id, strlen(c->id))) {
+				memset(c, 0, sizeof(*c));
 				return 0;
+			}
 			if (kube && c->qos[0] == '\0' && c->pod_uid[0])
 				snprintf(c->qos, sizeof(c->qos), "guaranteed");
 			size_t plen = (size_t)(s + n - path);

@@ -268,9 +268,11 @@ int cryo_discover(struct cryo_containers *out, struct cryo_error *err)
 		snprintf(c->bundle, sizeof(c->bundle), "%s", s->st.bundle);
 		snprintf(c->state_dir, sizeof(c->state_dir), "%s", s->state_dir);
 		snprintf(c->created, sizeof(c->created), "%s", s->st.created);
-		if (s->st.cgroup_v2[0] && !c->cgroup_v2[0])
+		/* the runtime's own record wins over names seen in the tree walk,
+		 * which a container with a writable cgroup could forge */
+		if (s->st.cgroup_v2[0])
 			strip_root(c->cgroup_v2, sizeof(c->cgroup_v2), s->st.cgroup_v2, roots->v2);
-		if (s->st.freezer[0] && !c->freezer[0])
+		if (s->st.freezer[0])
 			strip_root(c->freezer, sizeof(c->freezer), s->st.freezer, roots->freezer);
 		if (s->runtime == CRYO_RT_DOCKER || strcmp(s->ns, "moby") == 0) {
 			/* .../docker/overlay2/<layer>/merged -> the data root */

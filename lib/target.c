@@ -188,9 +188,16 @@ int cryo_target_resolve(struct cryo_target *t, const struct cryo_containers *all
 		for (size_t i = 0; i < all->n && n < CRYO_ARRAY_SIZE(cand); i++)
 			if (strcmp(all->v[i].id, t->value) == 0)
 				cand[n++] = i;
+		bool by_name = n == 0;
 		if (n == 0)
 			for (size_t i = 0; i < all->n && n < CRYO_ARRAY_SIZE(cand); i++)
 				if (strcmp(all->v[i].name, t->value) == 0)
+					cand[n++] = i;
+		/* a name that looks like a short id must not capture the target
+		 * (a decoy named after the real container's id): both are listed */
+		if (by_name && n == 1 && strlen(t->value) >= 12 && cryo_is_hex(t->value, strlen(t->value)))
+			for (size_t i = 0; i < all->n && n < CRYO_ARRAY_SIZE(cand); i++)
+				if (i != cand[0] && cryo_has_prefix(all->v[i].id, t->value))
 					cand[n++] = i;
 		if (n == 0)
 			for (size_t i = 0; i < all->n && n < CRYO_ARRAY_SIZE(cand); i++)
