@@ -744,7 +744,6 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 	cJSON_AddArrayToObject(result, "warnings");
 	cJSON *report = cJSON_AddArrayToObject(result, "links");
 	*result_out = NULL;
-	int rc = 0;
 	uint64_t t0 = cryo_now_monotonic_ns(), t_done = 0;
 
 	cleanup_cjson cJSON *plan = NULL;
@@ -756,7 +755,7 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 	char state[32];
 	snprintf(state, sizeof(state), "%s", have ? cryo_json_get_str(plan, "state") : "none");
 	if (have && strcmp(cryo_json_get_str(plan, "id") ? cryo_json_get_str(plan, "id") : "", c->id) != 0) {
-		rc = cryo_error_set(err, CRYO_EXIT_DATAERR, 0,
+		cryo_error_set(err, CRYO_EXIT_DATAERR, 0,
 				    "%s/%s records container %s, not %s", req->kase->path, CRYO_CUT_STATE,
 				    cryo_json_get_str(plan, "id") ? cryo_json_get_str(plan, "id") : "?", c->id);
 		goto fail;
@@ -789,7 +788,7 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 	if (cryo_netns_open(path, &cns, err) < 0 || cryo_netns_self(&host, err) < 0)
 		goto fail;
 	if (cns.ino == host.ino) {
-		rc = cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0,
+		cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0,
 				    "container %s shares the host's network namespace: cutting its links would cut the host; refused",
 				    c->id);
 		goto fail;
@@ -803,7 +802,7 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 	}
 	if (req->op == CRYO_CUT_RESTORE) {
 		if (!have) {
-			rc = cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0,
+			cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0,
 					    "no cut recorded in %s (%s missing): nothing to restore",
 					    req->kase->path, CRYO_CUT_STATE);
 			goto fail;
@@ -821,7 +820,7 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 		cryo_json_str(result, "state", "restored");
 		cryo_json_bool(result, "already", changed == 0);
 		if (cJSON_GetArraySize(not_back) > 0) {
-			rc = cryo_error_set(err, CRYO_EXIT_PARTIAL, 0,
+			cryo_error_set(err, CRYO_EXIT_PARTIAL, 0,
 					    "links restored, but %d address(es) or route(s) could not be put back: %s",
 					    cJSON_GetArraySize(not_back), cJSON_GetArrayItem(not_back, 0)->valuestring);
 			goto fail;
@@ -833,7 +832,7 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 	const char *want_mode = req->mode == CRYO_CUT_MODE_QUARANTINE ? "quarantine" : "down";
 	if (have && (!strcmp(state, "cut") || !strcmp(state, "cutting")) &&
 	    strcmp(cryo_json_get_str(plan, "mode") ? cryo_json_get_str(plan, "mode") : "down", want_mode) != 0) {
-		rc = cryo_error_set(err, CRYO_EXIT_USAGE, 0,
+		cryo_error_set(err, CRYO_EXIT_USAGE, 0,
 				    "already cut in %s mode; restore first to change the mode",
 				    cryo_json_get_str(plan, "mode"));
 		goto fail;
@@ -865,7 +864,7 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 	cryo_json_str(result, "mode", cryo_json_get_str(plan, "mode"));
 	cryo_json_num(result, "ms_to_down", (double)(t_done - t0) / 1e6);
 	if (pcap_failed) {
-		rc = cryo_error_set(err, CRYO_EXIT_PARTIAL, 0, "cut done, but the capture did not start: %s",
+		cryo_error_set(err, CRYO_EXIT_PARTIAL, 0, "cut done, but the capture did not start: %s",
 				    pcap_err.msg);
 		goto fail;
 	}
@@ -874,7 +873,6 @@ done:
 	*result_out = steal_pointer(&result);
 	return 0;
 fail:
-	(void)rc;
 	cryo_json_num(result, "links_count", cJSON_GetArraySize(report));
 	cryo_json_str(result, "error", err->msg);
 	*result_out = steal_pointer(&result);

@@ -236,7 +236,6 @@ int cryo_overlay_resolve(struct cryo_overlay *o, const char *const *bases, size_
 		free(v);
 		*fields[i] = abs;
 	}
-	o->relative_lower = 1;
 	return 0;
 }
 

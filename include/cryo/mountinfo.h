@@ -21,7 +21,6 @@ struct cryo_overlay {
 	char *upperdir, *workdir;
 	char **lowerdir; /* top-most first, as overlayfs stacks them */
 	size_t nlower;
-	int relative_lower; /* lowerdir entries were relative and got resolved */
 };
 
 /* Decode the overlay super options of a mount ("lowerdir=a:b,upperdir=..").
