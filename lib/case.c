@@ -9,9 +9,11 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "cryo/case.h"
 #include "cryo/cleanup.h"
+#include "cryo/evidence.h"
 #include "cryo/hash.h"
 #include "cryo/output.h"
 #include "cryo/util.h"
@@ -201,29 +203,61 @@ static int last_line(int fd, char **line, long *count, struct cryo_error *err)
 	return 0;
 }
 
-int cryo_custody_commit(struct cryo_case *c, struct cryo_custody_entry *e, const char *result,
-			const char *message, struct cryo_error *err)
+int cryo_case_lock(struct cryo_case *k, const char *who, struct cryo_error *err)
 {
-	cleanup_cjson cJSON *obj = steal_pointer(&e->obj);
-	if (!obj)
-		return cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "custody entry already used");
-	cryo_json_str(obj, "result", result);
-	cryo_json_str(obj, "message", message);
-	cryo_json_num(obj, "duration_ns", (double)(cryo_now_monotonic_ns() - e->t0_ns));
-	cryo_json_str(obj, "case_id", c->id);
+	int fd = openat(k->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return cryo_error_sys(err, "open %s", k->path);
+	for (int waited = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; waited += 50) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return cryo_error_sys(err, "lock %s", k->path);
+		}
+		if (waited >= 60000) {
+			close(fd);
+			return cryo_error_set(err, CRYO_EXIT_TIMEOUT, 0,
+					      "another tool has held %s for a minute; %s is not acting beside it",
+					      k->path, who);
+		}
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return fd;
+}
 
-	cleanup_close int fd = openat(c->dirfd, CUSTODY,
-				      O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+/* The custody log, opened and locked: the lock covers read-last-line +
+ * append, so concurrent writers chain one after the other instead of both
+ * linking to one line.  size: its length under the lock. */
+static int custody_open_locked(struct cryo_case *c, off_t *size, struct cryo_error *err)
+{
+	int fd = openat(c->dirfd, CUSTODY, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return cryo_error_sys(err, "open %s/" CUSTODY, c->path);
-	/* The lock covers read-last-line + append, so concurrent writers
-	 * chain one after the other instead of both linking to one line. */
-	if (flock(fd, LOCK_EX) < 0)
-		return cryo_error_sys(err, "lock %s/" CUSTODY, c->path);
+	struct stat st;
+	if (flock(fd, LOCK_EX) < 0 || fstat(fd, &st) < 0) {
+		cryo_error_sys(err, "lock %s/" CUSTODY, c->path);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "%s/" CUSTODY " is not a regular file", c->path);
+	}
+	*size = st.st_size;
+	return fd;
+}
+
+/* The entry as the next line of the log: seq and prev from its last line. */
+static char *entry_line(struct cryo_case *c, int fd, cJSON *obj, struct cryo_error *err)
+{
 	cleanup_free char *prev_line = NULL;
 	long count = 0;
-	if (last_line(fd, &prev_line, &count, err) < 0)
-		return cryo_error_wrap(err, "%s", c->path);
+	if (last_line(fd, &prev_line, &count, err) < 0) {
+		cryo_error_wrap(err, "%s", c->path);
+		return NULL;
+	}
 	char prev[128];
 	if (prev_line) {
 		char hex[CRYO_SHA256_HEX];
@@ -234,22 +268,107 @@ int cryo_custody_commit(struct cryo_case *c, struct cryo_custody_entry *e, const
 	}
 	cJSON_ReplaceItemInObjectCaseSensitive(obj, "seq", cJSON_CreateNumber((double)(count + 1)));
 	cJSON_ReplaceItemInObjectCaseSensitive(obj, "prev", cJSON_CreateString(prev));
-	cleanup_free char *text = cJSON_PrintUnformatted(obj);
-	if (!text)
+	char *text = cJSON_PrintUnformatted(obj);
+	if (!text) {
+		cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "custody entry");
+		return NULL;
+	}
+	if (strlen(text) > CRYO_CUSTODY_LINE_MAX) {
+		free(text);
+		cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "custody entry too large");
+		return NULL;
+	}
+	return text;
+}
+
+/* One write(2) with O_APPEND: the line lands whole, or is cut back. */
+static int append_line(struct cryo_case *c, int fd, off_t size, const char *line, struct cryo_error *err)
+{
+	size_t len = strlen(line);
+	cleanup_free char *buf = malloc(len + 1);
+	if (!buf)
 		return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "custody entry");
-	size_t len = strlen(text);
-	if (len > CRYO_CUSTODY_LINE_MAX)
-		return cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "custody entry too large");
-	text[len] = '\n';
-	/* one write(2) with O_APPEND: the line lands whole */
-	ssize_t w = write(fd, text, len + 1);
-	text[len] = '\0';
-	if (w != (ssize_t)(len + 1))
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	ssize_t w = write(fd, buf, len + 1);
+	if (w != (ssize_t)(len + 1)) {
+		int saved = w < 0 ? errno : ENOSPC;
+		/* a torn line would break the chain for every later entry; if
+		 * even this fails, verify points at the line */
+		if (w > 0 && ftruncate(fd, size) < 0)
+			saved = errno;
+		errno = saved;
 		return cryo_error_sys(err, "append %s/" CUSTODY, c->path);
+	}
 	if (fsync(fd) < 0)
 		return cryo_error_sys(err, "fsync %s/" CUSTODY, c->path);
+	return 0;
+}
+
+static void entry_finish(struct cryo_custody_entry *e, struct cryo_case *c, const char *result,
+			 const char *message)
+{
+	cryo_json_str(e->obj, "result", result);
+	cryo_json_str(e->obj, "message", message);
+	cryo_json_num(e->obj, "duration_ns", (double)(cryo_now_monotonic_ns() - e->t0_ns));
+	cryo_json_str(e->obj, "case_id", c->id);
+}
+
+int cryo_custody_commit(struct cryo_case *c, struct cryo_custody_entry *e, const char *result,
+			const char *message, struct cryo_error *err)
+{
+	cleanup_cjson cJSON *obj = steal_pointer(&e->obj);
+	if (!obj)
+		return cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "custody entry already used");
+	e->obj = obj;
+	entry_finish(e, c, result, message);
+	e->obj = NULL;
+	off_t size;
+	cleanup_close int fd = custody_open_locked(c, &size, err);
+	if (fd < 0)
+		return -1;
+	cleanup_free char *text = entry_line(c, fd, obj, err);
+	if (!text || append_line(c, fd, size, text, err) < 0)
+		return -1;
 	flock(fd, LOCK_UN);
 	return 0;
+}
+
+char *cryo_custody_prepare(struct cryo_case *c, struct cryo_custody_entry *e, const char *result,
+			   const char *message, struct cryo_error *err)
+{
+	if (!e->obj) {
+		cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "custody entry already used");
+		return NULL;
+	}
+	entry_finish(e, c, result, message);
+	off_t size;
+	cleanup_close int fd = custody_open_locked(c, &size, err);
+	if (fd < 0)
+		return NULL;
+	return entry_line(c, fd, e->obj, err);
+}
+
+int cryo_custody_append_prepared(struct cryo_case *c, const char *line, struct cryo_error *err)
+{
+	off_t size;
+	cleanup_close int fd = custody_open_locked(c, &size, err);
+	if (fd < 0)
+		return -1;
+	/* the line was chained to the head of that moment: it must still be
+	 * the head, or the chain would fork */
+	cleanup_cjson cJSON *want = cryo_json_parse(line, strlen(line));
+	cleanup_cjson cJSON *probe = cJSON_CreateObject();
+	cJSON_AddNumberToObject(probe, "seq", 0);
+	cJSON_AddStringToObject(probe, "prev", "");
+	cleanup_free char *now = entry_line(c, fd, probe, err);
+	if (!now)
+		return -1;
+	const char *a = cryo_json_get_str(want, "prev"), *b = cryo_json_get_str(probe, "prev");
+	if (!a || !b || strcmp(a, b) != 0)
+		return cryo_error_set(err, CRYO_EXIT_TEMPFAIL, 0,
+				      "%s/" CUSTODY " changed while the entry was prepared", c->path);
+	return append_line(c, fd, size, line, err);
 }
 
 long cryo_custody_verify_text(const char *text, size_t len, const char *case_id, long *bad_line,
@@ -336,40 +455,129 @@ void cryo_custody_head_text(const char *text, size_t len, char out[CRYO_CUSTODY_
 	snprintf(out, CRYO_CUSTODY_HEAD_MAX, "sha256:%s", hex);
 }
 
-/* Open the directory part of relpath inside the case (one level: the
- * case layout is flat by design), creating it 0700. */
+/* Open the directory part of relpath inside the case, creating each
+ * level 0700 and never following a symlink. */
 static int artifact_dir(struct cryo_case *c, const char *relpath, bool create, const char **base,
 			struct cryo_error *err)
 {
-	const char *slash = strchr(relpath, '/');
-	*base = relpath;
-	if (!slash) {
-		int fd = fcntl(c->dirfd, F_DUPFD_CLOEXEC, 0);
-		return fd < 0 ? cryo_error_sys(err, "dup") : fd;
-	}
-	char sub[256];
-	size_t n = (size_t)(slash - relpath);
-	if (n == 0 || n >= sizeof(sub) || strchr(slash + 1, '/') || strstr(relpath, ".."))
+	if (!cryo_member_path_ok(relpath))
 		return cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "bad artifact path %s", relpath);
-	memcpy(sub, relpath, n);
-	sub[n] = '\0';
-	if (create && mkdirat(c->dirfd, sub, 0700) < 0 && errno != EEXIST)
-		return cryo_error_sys(err, "create %s/%s", c->path, sub);
-	int fd = openat(c->dirfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = fcntl(c->dirfd, F_DUPFD_CLOEXEC, 0);
 	if (fd < 0)
-		return cryo_error_sys(err, "open %s/%s", c->path, sub);
-	*base = slash + 1;
+		return cryo_error_sys(err, "dup");
+	const char *p = relpath;
+	for (const char *slash; (slash = strchr(p, '/')); p = slash + 1) {
+		char sub[NAME_MAX + 1];
+		size_t n = (size_t)(slash - p);
+		if (n >= sizeof(sub)) {
+			close(fd);
+			return cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "bad artifact path %s", relpath);
+		}
+		memcpy(sub, p, n);
+		sub[n] = '\0';
+		if (create && mkdirat(fd, sub, 0700) < 0 && errno != EEXIST) {
+			cryo_error_sys(err, "create %s/%.*s", c->path, (int)(slash - relpath), relpath);
+			close(fd);
+			return -1;
+		}
+		int next = openat(fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		close(fd);
+		if (next < 0) {
+			errno = e;
+			return cryo_error_sys(err, "open %s/%.*s", c->path, (int)(slash - relpath), relpath);
+		}
+		fd = next;
+	}
+	*base = p;
 	return fd;
 }
 
-int cryo_case_write_artifact(struct cryo_case *c, const char *relpath, const void *data,
-			     size_t len, struct cryo_custody_entry *e, struct cryo_error *err)
+int cryo_artifact_begin(struct cryo_case *c, const char *relpath, struct cryo_artifact *w,
+			struct cryo_error *err)
+{
+	memset(w, 0, sizeof(*w));
+	w->fd = w->dirfd = -1;
+	const char *base;
+	if (strlen(relpath) >= sizeof(w->relpath))
+		return cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "artifact path too long");
+	snprintf(w->relpath, sizeof(w->relpath), "%s", relpath);
+	if ((w->dirfd = artifact_dir(c, relpath, true, &base, err)) < 0)
+		return -1;
+	snprintf(w->base, sizeof(w->base), "%s", base);
+	unsigned r = 0;
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (unsigned)getpid();
+	snprintf(w->tmp, sizeof(w->tmp), ".%.200s.tmp-%08x", base, r);
+	w->fd = openat(w->dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (w->fd < 0 || !(w->sha = cryo_sha256_new())) {
+		cryo_error_sys(err, "create %s/%s", c->path, relpath);
+		cryo_artifact_abort(w);
+		return -1;
+	}
+	return 0;
+}
+
+int cryo_artifact_write(struct cryo_artifact *w, const void *data, size_t len, struct cryo_error *err)
+{
+	const char *p = data;
+	cryo_sha256_update(w->sha, data, len);
+	w->size += len;
+	while (len) {
+		ssize_t n = write(w->fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cryo_error_sys(err, "write %s", w->relpath);
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int cryo_artifact_commit(struct cryo_artifact *w, struct cryo_custody_entry *e, struct cryo_error *err)
+{
+	char hex[CRYO_SHA256_HEX];
+	if (fsync(w->fd) < 0) {
+		cryo_error_sys(err, "fsync %s", w->relpath);
+		cryo_artifact_abort(w);
+		return -1;
+	}
+	/* link(2): evidence already there is never replaced */
+	if (linkat(w->dirfd, w->tmp, w->dirfd, w->base, 0) < 0) {
+		cryo_error_sys(err, "create %s", w->relpath);
+		cryo_artifact_abort(w);
+		return -1;
+	}
+	cryo_sha256_final_hex(w->sha, hex);
+	if (e && e->obj)
+		cryo_custody_artifact(e, w->relpath, w->size, hex);
+	cryo_artifact_abort(w); /* the temporary name goes; the file stays */
+	return 0;
+}
+
+void cryo_artifact_abort(struct cryo_artifact *w)
+{
+	if (w->fd >= 0) {
+		close(w->fd);
+		unlinkat(w->dirfd, w->tmp, 0);
+	}
+	if (w->dirfd >= 0)
+		close(w->dirfd);
+	if (w->sha)
+		cryo_sha256_free(w->sha);
+	w->fd = w->dirfd = -1;
+	w->sha = NULL;
+}
+
+static int write_artifact(struct cryo_case *c, const char *relpath, const void *data, size_t len,
+			  bool fresh, struct cryo_custody_entry *e, struct cryo_error *err)
 {
 	const char *base;
 	cleanup_close int dfd = artifact_dir(c, relpath, true, &base, err);
 	if (dfd < 0)
 		return -1;
-	if (cryo_write_file_atomic_at(dfd, base, data, len, 0600, err) < 0)
+	if ((fresh ? cryo_write_file_new_at : cryo_write_file_atomic_at)(dfd, base, data, len, 0600, err) < 0)
 		return cryo_error_wrap(err, "%s", c->path);
 	if (e && e->obj) {
 		char hex[CRYO_SHA256_HEX];
@@ -377,6 +585,18 @@ int cryo_case_write_artifact(struct cryo_case *c, const char *relpath, const voi
 		cryo_custody_artifact(e, relpath, len, hex);
 	}
 	return 0;
+}
+
+int cryo_case_write_artifact(struct cryo_case *c, const char *relpath, const void *data,
+			     size_t len, struct cryo_custody_entry *e, struct cryo_error *err)
+{
+	return write_artifact(c, relpath, data, len, false, e, err);
+}
+
+int cryo_case_write_artifact_new(struct cryo_case *c, const char *relpath, const void *data,
+				 size_t len, struct cryo_custody_entry *e, struct cryo_error *err)
+{
+	return write_artifact(c, relpath, data, len, true, e, err);
 }
 
 int cryo_case_read_artifact(struct cryo_case *c, const char *relpath, size_t max, char **out,

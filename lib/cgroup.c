@@ -293,7 +293,7 @@ static int pids_walk(int dirfd, const char *file, int depth, struct cryo_pids *o
 	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+		if (de->d_type != DT_DIR || cryo_is_dot(de->d_name))
 			continue;
 		cleanup_close int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (sub < 0)

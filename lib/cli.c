@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cryo/cli.h"
+#include "cryo/output.h"
 #include "cryo/util.h"
 
 const char *cryo_progname = "cryo";
@@ -16,11 +17,14 @@ void cryo_cli_init(const char *progname)
 }
 
 __attribute__((format(printf, 2, 0)))
+/* Every message may carry names a container chose (links, files,
+ * processes): control characters never reach the responder's terminal. */
 static void vmsg(const char *level, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: %s", cryo_progname, level);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char buf[4096];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	cryo_text_sanitize(buf);
+	fprintf(stderr, "%s: %s%s\n", cryo_progname, level, buf);
 }
 
 void cryo_warn(const char *fmt, ...)
@@ -55,7 +59,9 @@ void cryo_debug(const char *fmt, ...)
 
 int cryo_report_error(const struct cryo_error *err)
 {
-	fprintf(stderr, "%s: %s\n", cryo_progname, err->msg[0] ? err->msg : "unknown error");
+	char buf[sizeof(err->msg)];
+	fprintf(stderr, "%s: %s\n", cryo_progname,
+		err->msg[0] ? cryo_text_safe(err->msg, buf, sizeof(buf)) : "unknown error");
 	return err->exit ? (int)err->exit : CRYO_EXIT_SOFTWARE;
 }
 

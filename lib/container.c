@@ -59,7 +59,7 @@ static int walk(struct cryo_containers *all, int dirfd, char *rel, size_t rel_le
 	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+		if (de->d_type != DT_DIR || cryo_is_dot(de->d_name))
 			continue;
 		size_t nl = strlen(de->d_name);
 		if (rel_len + 1 + nl >= PATH_MAX)

@@ -5,9 +5,12 @@
 #include <limits.h>
 #include <net/if.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include "cryo/cleanup.h"
 #include "cryo/cut.h"
 #include "cryo/netlink.h"
@@ -18,7 +21,7 @@
 
 #define CUT_FORMAT 1
 #define MAX_ENTRIES 256
-#define MAX_CANDIDATES 4096
+#define MAX_CANDIDATES 1024
 
 /* One link of the container and what cutting it means. */
 struct entry {
@@ -45,31 +48,47 @@ static void close_ns(struct cryo_netns *ns)
 #define cleanup_netns __attribute__((cleanup(close_ns)))
 
 /* Namespaces that may hold a peer: ours, the named ones, then every
- * process's.  Deduplicated by inode; the container's own is skipped. */
-struct candidates {
-	struct cryo_netns v[MAX_CANDIDATES];
-	size_t n;
+ * process's.  Only those the container has an nsid for are kept (the
+ * kernel gives a peer's namespace one; RTM_GETNSID does not allocate), so
+ * a host with thousands of namespaces costs a query each, not an fd each.
+ * Deduplicated by inode; the container's own is skipped. */
+struct candidate {
+	struct cryo_netns ns;
+	int32_t nsid;
 };
 
-static void cand_add(struct candidates *c, const char *path, uint64_t skip_ino)
+struct candidates {
+	struct candidate v[MAX_CANDIDATES];
+	size_t n;
+	struct nl_sock *csk; /* in the container's namespace */
+	uint64_t skip_ino;
+	bool scanned_proc;
+};
+
+static void cand_add(struct candidates *c, const char *path)
 {
 	if (c->n >= MAX_CANDIDATES)
 		return;
-	struct cryo_netns ns;
-	struct cryo_error e;
-	if (cryo_netns_open(path, &ns, &e) < 0)
+	struct stat st;
+	if (stat(path, &st) < 0 || st.st_ino == c->skip_ino)
 		return;
-	bool dup = ns.ino == skip_ino;
-	for (size_t i = 0; i < c->n && !dup; i++)
-		dup = c->v[i].ino == ns.ino;
-	if (dup) {
-		cryo_netns_close(&ns);
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].ns.ino == st.st_ino)
+			return;
+	struct candidate cand;
+	struct cryo_error e;
+	if (cryo_netns_open(path, &cand.ns, &e) < 0)
+		return;
+	/* a namespace that vanished or will not answer is not the peer's */
+	if (cand.ns.ino == c->skip_ino || cryo_rtnl_nsid_of(c->csk, &cand.ns, &cand.nsid, &e) < 0 ||
+	    cand.nsid < 0) {
+		cryo_netns_close(&cand.ns);
 		return;
 	}
-	c->v[c->n++] = ns;
+	c->v[c->n++] = cand;
 }
 
-static void cand_add_dir(struct candidates *c, const char *dir, const char *suffix, uint64_t skip)
+static void cand_add_dir(struct candidates *c, const char *dir, const char *suffix)
 {
 	cleanup_closedir DIR *d = opendir(dir);
 	if (!d)
@@ -82,36 +101,33 @@ static void cand_add_dir(struct candidates *c, const char *dir, const char *suff
 			continue;
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), "%s/%s%s", dir, de->d_name, suffix);
-		cand_add(c, path, skip);
+		cand_add(c, path);
 	}
 }
 
 static void cand_free(struct candidates *c)
 {
 	for (size_t i = 0; i < c->n; i++)
-		cryo_netns_close(&c->v[i]);
+		cryo_netns_close(&c->v[i].ns);
 	c->n = 0;
 }
 
-/* Which candidate the container's namespace calls nsid. */
-static int find_peer_ns(struct nl_sock *csk, struct candidates *cands, bool *scanned_proc,
-			uint64_t cns_ino, int32_t nsid, struct cryo_netns **out, struct cryo_error *err)
+/* Which namespace the container calls nsid. */
+static int find_peer_ns(struct candidates *cands, int32_t nsid, struct cryo_netns **out,
+			struct cryo_error *err)
 {
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < cands->n; i++) {
-			int32_t id;
-			if (cryo_rtnl_nsid_of(csk, &cands->v[i], &id, err) < 0)
-				return -1;
-			if (id == nsid) {
-				*out = &cands->v[i];
+			if (cands->v[i].nsid == nsid) {
+				*out = &cands->v[i].ns;
 				return 0;
 			}
 		}
-		if (*scanned_proc)
+		if (cands->scanned_proc)
 			break;
 		/* not among the named ones: look at every process's */
-		cand_add_dir(cands, "/proc", "/ns/net", cns_ino);
-		*scanned_proc = true;
+		cand_add_dir(cands, "/proc", "/ns/net");
+		cands->scanned_proc = true;
 	}
 	return cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0,
 			      "the namespace the container calls nsid %d is not ours, not in /run/netns or /run/docker/netns, and no process is in it",
@@ -332,26 +348,38 @@ static int q_locate(const cJSON *rec, const char *ref, uint64_t ino, struct cryo
 	return locate(rec, ref, ino, sk, now, err);
 }
 
+/* Something that could not be done as asked: the run goes on with the
+ * rest and ends partial (exit 2), every problem listed. */
+static void add_problem(cJSON *result, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_problem(cJSON *result, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cJSON *arr = cJSON_GetObjectItemCaseSensitive(result, "problems");
+	if (!arr)
+		arr = cJSON_AddArrayToObject(result, "problems");
+	cJSON_AddItemToArray(arr, cJSON_CreateString(msg));
+}
+
 /* After a link is back up: its addresses (IPv6 ones go with the link
  * going down, all of them with a move between namespaces) and the routes
- * through it, which the kernel flushed. */
-static cJSON *g_extras_failed; /* set by apply(): what could not be put back */
-
-static int restore_extras(struct nl_sock *sk, const cJSON *e, const cJSON *rec, int ifindex,
-			  struct cryo_error *err)
+ * through it, which the kernel flushed.  One that will not go back must
+ * not keep the other links cut: each failure is a problem and the restore
+ * goes on. */
+static void restore_extras(struct nl_sock *sk, const cJSON *e, const cJSON *rec, int ifindex,
+			   cJSON *result)
 {
-	/* one address or route that will not go back must not keep the other
-	 * links cut: each failure is reported and the restore goes on */
 	const cJSON *x;
 	struct cryo_error e2;
-	(void)err;
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(e, "addresses"))
-		if (cJSON_IsString(x) && cryo_rtnl_addr_add(sk, ifindex, x->valuestring, &e2) < 0 && g_extras_failed)
-			cJSON_AddItemToArray(g_extras_failed, cJSON_CreateString(e2.msg));
+		if (cJSON_IsString(x) && cryo_rtnl_addr_add(sk, ifindex, x->valuestring, &e2) < 0)
+			add_problem(result, "not restored: %s", e2.msg);
 	cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(e, "routes"))
-		if (cryo_rtnl_route_add(sk, x, (int)num(rec, "ifindex"), ifindex, &e2) < 0 && g_extras_failed)
-			cJSON_AddItemToArray(g_extras_failed, cJSON_CreateString(e2.msg));
-	return 0;
+		if (cryo_rtnl_route_add(sk, x, (int)num(rec, "ifindex"), ifindex, &e2) < 0)
+			add_problem(result, "not restored: %s", e2.msg);
 }
 
 /* Bring a quarantined peer to where it should be: into the quarantine
@@ -359,7 +387,7 @@ static int restore_extras(struct nl_sock *sk, const cJSON *e, const cJSON *rec, 
  * (restore). */
 static int q_apply(const cJSON *e, const cJSON *rec, const char *ref, uint64_t ino, bool cut,
 		   struct cryo_netns *q, enum where w, struct nl_sock *sk, const struct cryo_link *now,
-		   struct cryo_error *err)
+		   cJSON *result, struct cryo_error *err)
 {
 	const char *name = cryo_json_get_str(rec, "name");
 	cleanup_netns struct cryo_netns home = { .fd = -1 };
@@ -388,24 +416,31 @@ static int q_apply(const cJSON *e, const cJSON *rec, const char *ref, uint64_t i
 		return -1;
 	if (cryo_rtnl_link_set_up(dsk, ifindex, rec_up(rec), err) < 0)
 		return -1;
-	return rec_up(rec) ? restore_extras(dsk, e, rec, ifindex, err) : 0;
+	if (rec_up(rec))
+		restore_extras(dsk, e, rec, ifindex, result);
+	return 0;
 }
 
 /* Put every link of the plan down or into quarantine (cut), or back to its
- * recorded state (restore), after checking all of them against reality
- * first. */
-static int apply(cJSON *plan, bool cut, cJSON *report, uint64_t *t_done, int *changed,
-		 struct cryo_error *err)
+ * recorded state (restore).  Every link is checked against reality before
+ * anything changes; one that vanished, was renamed or is no longer what
+ * was recorded is a problem and is left alone, and the others are still
+ * acted on: one link the container controls must not keep the rest up.
+ * Returns -1 only when nothing could be done. */
+static int apply(cJSON *plan, bool cut, cJSON *result, uint64_t *t_done, int *changed,
+		 int *link_problems, struct cryo_error *err)
 {
+	cJSON *report = cJSON_GetObjectItemCaseSensitive(result, "links");
 	const cJSON *links = cJSON_GetObjectItemCaseSensitive(plan, "links"), *e;
 	size_t n = (size_t)cJSON_GetArraySize(links), i = 0;
 	struct nl_sock **socks = calloc(n ? n : 1, sizeof(*socks));
 	struct cryo_link *now = calloc(n ? n : 1, sizeof(*now));
 	enum where *where = calloc(n ? n : 1, sizeof(*where));
+	bool *skip = calloc(n ? n : 1, sizeof(*skip));
 	cleanup_netns struct cryo_netns q = { .fd = -1 };
 	bool q_exists = false, any_q = false;
-	int rc = 0;
-	if (!socks || !now || !where) {
+	int rc = 0, problems = 0;
+	if (!socks || !now || !where || !skip) {
 		rc = cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "cut");
 		goto out;
 	}
@@ -419,16 +454,30 @@ static int apply(cJSON *plan, bool cut, cJSON *report, uint64_t *t_done, int *ch
 		const cJSON *rec;
 		const char *ref;
 		uint64_t ino;
+		struct cryo_error e2;
+		if (i >= n)
+			break;
+		skip[i] = true;
 		if (entry_target(e, plan, &rec, &ref, &ino) < 0) {
-			rc = cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "cut state: bad link entry %zu", i);
-			goto out;
+			add_problem(result, "cut state: bad link entry %zu; left alone", i);
+		} else if ((is_quarantine(e) ? q_locate(rec, ref, ino, &q, q_exists, &where[i], &socks[i], &now[i], &e2)
+					     : locate(rec, ref, ino, &socks[i], &now[i], &e2)) < 0) {
+			add_problem(result, "%s; left alone", e2.msg);
+		} else if (strcmp(cryo_json_get_str(e, "how"), "inside-down") != 0 && strcmp(now[i].kind, "veth") != 0) {
+			/* a record edited to name one of the host's own links */
+			char safe[32];
+			add_problem(result, "link %s in namespace %llu is not a veth peer (kind '%s'); left alone",
+				    now[i].name, (unsigned long long)ino, cryo_text_safe(now[i].kind, safe, sizeof(safe)));
+		} else {
+			skip[i] = false;
 		}
-		if ((is_quarantine(e) ? q_locate(rec, ref, ino, &q, q_exists, &where[i], &socks[i], &now[i], err)
-				      : locate(rec, ref, ino, &socks[i], &now[i], err)) < 0) {
-			rc = -1;
-			goto out;
-		}
+		problems += skip[i];
 		i++;
+	}
+	if (problems == (int)n && n > 0) {
+		rc = cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "no recorded link could be found: %s",
+				    cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(result, "problems"), 0)->valuestring);
+		goto out;
 	}
 	/* everything checked: only now may a quarantine namespace appear */
 	if (any_q && cut && !q_exists && quarantine_ns(plan, true, &q, &q_exists, err) < 0) {
@@ -440,36 +489,43 @@ static int apply(cJSON *plan, bool cut, cJSON *report, uint64_t *t_done, int *ch
 		const cJSON *rec;
 		const char *ref;
 		uint64_t ino;
+		if (i >= n)
+			break;
+		if (skip[i++])
+			continue;
+		size_t k = i - 1;
 		entry_target(e, plan, &rec, &ref, &ino);
 		bool q_entry = is_quarantine(e);
 		/* quarantined peers stay up, in the quarantine namespace */
 		bool want_up = cut ? q_entry : rec_up(rec);
-		bool is_up = now[i].flags & IFF_UP;
-		bool moves = q_entry && ((cut && where[i] == IN_ORIG) || (!cut && where[i] == IN_QUARANTINE));
+		bool is_up = now[k].flags & IFF_UP;
+		bool moves = q_entry && ((cut && where[k] == IN_ORIG) || (!cut && where[k] == IN_QUARANTINE));
 		cJSON *r = cJSON_CreateObject();
-		cryo_json_str(r, "link", now[i].name);
+		cryo_json_str(r, "link", now[k].name);
 		cryo_json_str(r, "how", cryo_json_get_str(e, "how"));
 		cryo_json_bool(r, "was_up", is_up);
 		cryo_json_bool(r, "up", want_up);
 		if (q_entry)
 			cryo_json_str(r, "netns", cut ? "quarantine" : "home");
-		cryo_json_bool(r, "changed", want_up != is_up || moves);
 		cJSON_AddItemToArray(report, r);
-		int ok = q_entry ? q_apply(e, rec, ref, ino, cut, &q, where[i], socks[i], &now[i], err)
+		struct cryo_error e2;
+		int ok = q_entry ? q_apply(e, rec, ref, ino, cut, &q, where[k], socks[k], &now[k], result, &e2)
 				 : (want_up == is_up ? 0
-						     : cryo_rtnl_link_set_up(socks[i], now[i].ifindex, want_up, err));
+						     : cryo_rtnl_link_set_up(socks[k], now[k].ifindex, want_up, &e2));
 		if (ok == 0 && !cut && !q_entry && want_up)
-			ok = restore_extras(socks[i], e, rec, now[i].ifindex, err);
-		if (want_up != is_up || moves)
-			(*changed)++;
+			restore_extras(socks[k], e, rec, now[k].ifindex, result);
+		cryo_json_bool(r, "changed", ok == 0 && (want_up != is_up || moves));
 		if (ok < 0) {
-			rc = -1;
-			goto out;
+			cryo_json_str(r, "problem", e2.msg);
+			add_problem(result, "%s: %s", now[k].name, e2.msg);
+			problems++;
+		} else if (want_up != is_up || moves) {
+			(*changed)++;
 		}
-		i++;
 	}
 	*t_done = cryo_now_monotonic_ns();
-	if (!cut && q_exists) {
+	*link_problems = problems;
+	if (!cut && q_exists && problems == 0) {
 		/* everything is home: the quarantine namespace goes */
 		cryo_netns_close(&q);
 		if (cryo_netns_delete_named(cryo_json_get_str(plan, "quarantine_netns_name"), err) < 0)
@@ -481,7 +537,28 @@ out:
 	free(socks);
 	free(now);
 	free(where);
+	free(skip);
 	return rc;
+}
+
+/* The recorder a plan names, if it still runs: same pid, same start time
+ * and the name it gives itself, so a reused pid or an edited record never
+ * gets a signal meant for the recorder. */
+static bool recorder_alive(const cJSON *p)
+{
+	pid_t pid = (pid_t)num(p, "recorder_pid");
+	struct cryo_proc_stat st;
+	struct cryo_error e;
+	if (pid <= 1 || cryo_proc_stat_read(pid, &st, &e) < 0 || (double)st.start_time != num(p, "recorder_start"))
+		return false;
+	char path[64], comm[32] = "";
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, comm, sizeof(comm) - 1) : -1;
+	if (n <= 0)
+		return false;
+	comm[n] = '\0';
+	return strcmp(comm, CRYO_PCAP_COMM "\n") == 0;
 }
 
 /* Record what the quarantined container sends: a recorder on the whole
@@ -498,11 +575,7 @@ static int start_pcap(const struct cryo_cut_request *req, cJSON *plan, cJSON *re
 		return cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0,
 				      "--pcap: no link to quarantine (no host-side veth peer)");
 	const cJSON *old = cJSON_GetObjectItemCaseSensitive(plan, "pcap");
-	struct cryo_proc_stat ost;
-	struct cryo_error oe;
-	if (old && num(old, "recorder_pid") > 0 &&
-	    cryo_proc_stat_read((pid_t)num(old, "recorder_pid"), &ost, &oe) == 0 &&
-	    (double)ost.start_time == num(old, "recorder_start"))
+	if (recorder_alive(old))
 		return cryo_error_set(err, CRYO_EXIT_USAGE, 0, "a recorder is already running for this cut (pid %d)",
 				      (int)num(old, "recorder_pid"));
 	cleanup_netns struct cryo_netns q = { .fd = -1 };
@@ -536,14 +609,65 @@ static int start_pcap(const struct cryo_cut_request *req, cJSON *plan, cJSON *re
 static void stop_recorder(const cJSON *plan, cJSON *result)
 {
 	const cJSON *p = cJSON_GetObjectItemCaseSensitive(plan, "pcap");
-	pid_t pid = (pid_t)num(p, "recorder_pid");
-	struct cryo_proc_stat st;
-	struct cryo_error e;
-	if (pid <= 0 || cryo_proc_stat_read(pid, &st, &e) < 0 ||
-	    (double)st.start_time != num(p, "recorder_start"))
+	if (!recorder_alive(p))
 		return; /* finished already, or the pid is someone else's now */
+	pid_t pid = (pid_t)num(p, "recorder_pid");
 	if (kill(pid, SIGTERM) == 0)
 		cryo_json_num(result, "stopped_recorder", pid);
+}
+
+/* The snapshot of the namespace before the cut, under the first free
+ * name: evidence is never overwritten, a later cut of the same case gets
+ * state-before-cut.2.json, and so on. */
+static int write_snapshot(const struct cryo_cut_request *req, const char *text, char *snap,
+			  size_t size, struct cryo_error *err)
+{
+	snprintf(snap, size, "%s", CRYO_NET_BEFORE);
+	for (int i = 2; i <= 1000; i++) {
+		if (cryo_case_write_artifact_new(req->kase, snap, text, strlen(text), req->entry, err) == 0)
+			return 0;
+		if (err->errnum != EEXIST)
+			return -1;
+		snprintf(snap, size, "net/state-before-cut.%d.json", i);
+	}
+	return cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0, "too many snapshots in %s/net", req->kase->path);
+}
+
+/* A veth's peer in its own namespace, with the addresses and routes a
+ * restore puts back. */
+static int resolve_peer(struct candidates *cands, const struct cryo_link *l, struct entry *en,
+			struct cryo_error *err)
+{
+	struct cryo_netns *pns = NULL;
+	if (find_peer_ns(cands, l->link_netnsid, &pns, err) < 0)
+		return -1;
+	cleanup_nl struct nl_sock *psk = NULL;
+	struct cryo_links plinks;
+	if (cryo_rtnl_open(pns, &psk, err) < 0 || cryo_rtnl_links(psk, &plinks, err) < 0)
+		return -1;
+	const struct cryo_link *p = cryo_links_find(&plinks, l->link);
+	if (!p || strcmp(p->kind, "veth") != 0) {
+		cryo_links_free(&plinks);
+		return cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0, "peer ifindex %d %s in namespace %s",
+				      l->link, p ? "is not a veth" : "not found", pns->ref);
+	}
+	en->peer = *p;
+	cryo_links_free(&plinks);
+	if (!(en->addresses = cryo_rtnl_addrs_of(psk, en->peer.ifindex, err)) ||
+	    !(en->routes = cryo_rtnl_routes_of(psk, en->peer.ifindex, err))) {
+		cJSON_Delete(en->addresses);
+		en->addresses = NULL;
+		return -1;
+	}
+	en->has_peer = true;
+	en->peer_ns_ino = pns->ino;
+	snprintf(en->peer_ns_ref, sizeof(en->peer_ns_ref), "%s", pns->ref);
+	return 0;
+}
+
+static bool has_outside_peer(const struct cryo_link *l)
+{
+	return strcmp(l->kind, "veth") == 0 && l->link_netnsid >= 0 && l->link > 0;
 }
 
 static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, cJSON **plan_out,
@@ -557,7 +681,8 @@ static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, c
 	cleanup_cjson cJSON *state = cryo_rtnl_state_json(csk, err);
 	if (!state)
 		return cryo_error_wrap(err, "network state of the container");
-	/* its sockets too, with the processes that hold them */
+	/* its sockets too, with the processes that hold them; without them
+	 * the cut still goes on: containment comes first */
 	struct cryo_pids pids = { 0 };
 	char dir[PATH_MAX];
 	cryo_container_v2_dir(req->roots, c, dir, sizeof(dir));
@@ -565,26 +690,19 @@ static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, c
 		cryo_container_freezer_dir(req->roots, c, dir, sizeof(dir));
 	struct cryo_error perr;
 	if (dir[0] && cryo_cgroup_pids(dir, false, &pids, &perr) < 0)
-		cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(result, "warnings"),
-				     cJSON_CreateString(perr.msg));
-	cJSON *socks = cryo_sockets_json(cns, &pids, err);
+		add_problem(result, "socket owners not matched: %s", perr.msg);
+	cJSON *socks = cryo_sockets_json(cns, &pids, &perr);
 	cryo_pids_free(&pids);
-	if (!socks)
-		return cryo_error_wrap(err, "sockets of the container");
-	cJSON_AddItemToObject(state, "sockets", socks);
+	if (socks)
+		cJSON_AddItemToObject(state, "sockets", socks);
+	else
+		add_problem(result, "sockets not recorded: %s", perr.msg);
 	cleanup_free char *text = cJSON_Print(state);
 	cleanup_free char *line = text ? cryo_strdup_printf("%s\n", text) : NULL;
-	/* evidence is never overwritten: a later cut of the same case gets
-	 * state-before-cut.2.json, and so on */
 	char snap[64];
-	snprintf(snap, sizeof(snap), "%s", CRYO_NET_BEFORE);
-	for (int i = 2; faccessat(req->kase->dirfd, snap, F_OK, AT_SYMLINK_NOFOLLOW) == 0; i++) {
-		if (i > 100000)
-			return cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0, "too many snapshots in %s/net",
-					      req->kase->path);
-		snprintf(snap, sizeof(snap), "net/state-before-cut.%d.json", i);
-	}
-	if (!line || cryo_case_write_artifact(req->kase, snap, line, strlen(line), req->entry, err) < 0)
+	if (!line)
+		return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "network state");
+	if (write_snapshot(req, line, snap, sizeof(snap), err) < 0)
 		return -1;
 
 	struct cryo_links links;
@@ -595,12 +713,13 @@ static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, c
 		cryo_links_free(&links);
 		return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "cut");
 	}
-	cand_add(cands, "/proc/self/ns/net", cns->ino);
+	cands->csk = csk;
+	cands->skip_ino = cns->ino;
+	cand_add(cands, "/proc/self/ns/net");
 	if (cands->n)
-		snprintf(cands->v[0].ref, sizeof(cands->v[0].ref), "host");
-	cand_add_dir(cands, "/run/netns", "", cns->ino);
-	cand_add_dir(cands, "/run/docker/netns", "", cns->ino);
-	bool scanned_proc = false;
+		snprintf(cands->v[0].ns.ref, sizeof(cands->v[0].ns.ref), "host");
+	cand_add_dir(cands, "/run/netns", "");
+	cand_add_dir(cands, "/run/docker/netns", "");
 
 	cleanup_cjson cJSON *plan = cJSON_CreateObject();
 	cryo_json_num(plan, "format", CUT_FORMAT);
@@ -622,73 +741,54 @@ static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, c
 	cryo_json_str(plan, "container_netns_ref", ref);
 	cJSON *jl = cJSON_AddArrayToObject(plan, "links");
 	cJSON *warnings = cJSON_GetObjectItemCaseSensitive(result, "warnings");
-	int rc = 0;
-	for (size_t i = 0; i < links.n && rc == 0; i++) {
-		const struct cryo_link *l = &links.v[i];
-		if (l->flags & IFF_LOOPBACK)
-			continue;
-		struct entry en = { .inside = *l };
-		if (strcmp(l->kind, "veth") == 0 && l->link_netnsid >= 0 && l->link > 0) {
-			struct cryo_netns *pns = NULL;
-			if (find_peer_ns(csk, cands, &scanned_proc, cns->ino, l->link_netnsid, &pns, err) < 0) {
-				rc = cryo_error_wrap(err, "peer of %s", l->name);
+	int planned = 0;
+	/* Links with a peer outside first: they are the cables.  A container
+	 * that made hundreds of links of its own then fills the bound with
+	 * its decoys, not in place of the real ones. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < links.n; i++) {
+			const struct cryo_link *l = &links.v[i];
+			char safe[32];
+			cryo_text_safe(l->name, safe, sizeof(safe));
+			if ((l->flags & IFF_LOOPBACK) || has_outside_peer(l) != (pass == 0))
+				continue;
+			if (planned >= MAX_ENTRIES) {
+				add_problem(result, "more than %d links: %s and the ones after it were not cut",
+					    MAX_ENTRIES, safe);
+				pass = 2;
 				break;
 			}
-			cleanup_nl struct nl_sock *psk = NULL;
-			struct cryo_links plinks;
-			if (cryo_rtnl_open(pns, &psk, err) < 0 || cryo_rtnl_links(psk, &plinks, err) < 0) {
-				rc = -1;
-				break;
+			struct entry en = { .inside = *l };
+			struct cryo_error e2;
+			if (pass == 0 && resolve_peer(cands, l, &en, &e2) == 0) {
+				en.how = quarantine ? "quarantine" : "peer-down";
+			} else {
+				if (pass == 0)
+					add_problem(result, "peer of %s unreachable (%s): cut inside the container instead",
+						    safe, e2.msg);
+				/* macvlan, ipvlan, a veth whose peer is inside too, ...:
+				 * only the inside can be cut, and root inside can undo it */
+				en.how = "inside-down";
+				char msg[256];
+				snprintf(msg, sizeof(msg),
+					 "%s (%s) has no host-side peer: cut inside the container, where a root process with CAP_NET_ADMIN could undo it",
+					 safe, l->kind[0] ? l->kind : "no kind");
+				cJSON_AddItemToArray(warnings, cJSON_CreateString(msg));
+				if (!(en.addresses = cryo_rtnl_addrs_of(csk, l->ifindex, &e2)) ||
+				    !(en.routes = cryo_rtnl_routes_of(csk, l->ifindex, &e2))) {
+					/* cut it all the same; restore will lack them */
+					add_problem(result, "addresses and routes of %s not recorded: %s", safe, e2.msg);
+					cJSON_Delete(en.addresses);
+					en.addresses = NULL;
+				}
 			}
-			const struct cryo_link *p = cryo_links_find(&plinks, l->link);
-			if (!p) {
-				cryo_links_free(&plinks);
-				rc = cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0,
-						    "peer ifindex %d of %s not found in namespace %s", l->link,
-						    l->name, pns->ref);
-				break;
-			}
-			en.has_peer = true;
-			en.peer = *p;
-			en.peer_ns_ino = pns->ino;
-			snprintf(en.peer_ns_ref, sizeof(en.peer_ns_ref), "%s", pns->ref);
-			en.how = quarantine ? "quarantine" : "peer-down";
-			cryo_links_free(&plinks);
-			if (!(en.addresses = cryo_rtnl_addrs_of(psk, en.peer.ifindex, err)) ||
-			    !(en.routes = cryo_rtnl_routes_of(psk, en.peer.ifindex, err))) {
-				cJSON_Delete(en.addresses);
-				rc = -1;
-				break;
-			}
-		} else {
-			/* macvlan, ipvlan, a veth whose peer is inside too, ...:
-			 * only the inside can be cut, and root inside can undo it */
-			en.how = "inside-down";
-			char msg[256], safe[32];
-			snprintf(msg, sizeof(msg),
-				 "%s (%s) has no host-side peer: cut inside the container, where a root process with CAP_NET_ADMIN could undo it",
-				 cryo_text_safe(l->name, safe, sizeof(safe)), l->kind[0] ? l->kind : "no kind");
-			cJSON_AddItemToArray(warnings, cJSON_CreateString(msg));
-			if (!(en.addresses = cryo_rtnl_addrs_of(csk, l->ifindex, err)) ||
-			    !(en.routes = cryo_rtnl_routes_of(csk, l->ifindex, err))) {
-				cJSON_Delete(en.addresses);
-				rc = -1;
-				break;
-			}
+			cJSON_AddItemToArray(jl, entry_json(&en));
+			planned++;
 		}
-		cJSON *ej = entry_json(&en);
-		if (cJSON_GetArraySize(jl) >= MAX_ENTRIES) {
-			cJSON_Delete(ej);
-			rc = cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0, "more than %d links", MAX_ENTRIES);
-			break;
-		}
-		cJSON_AddItemToArray(jl, ej);
 	}
 	cryo_links_free(&links);
 	cand_free(cands);
 	free(cands);
-	if (rc < 0)
-		return -1;
 	*plan_out = steal_pointer(&plan);
 	return 0;
 }
@@ -735,6 +835,37 @@ static int reality(cJSON *plan, cJSON *links_out, int *n_up, int *n_down, struct
 	return 0;
 }
 
+/* A record about to be acted on must describe this container's namespace
+ * as it is now, and nothing of the host's: the case directory is evidence,
+ * not a source of orders. */
+static int check_record(const struct cryo_cut_request *req, const cJSON *plan, const struct cryo_netns *cns,
+			const struct cryo_netns *host, struct cryo_error *err)
+{
+	uint64_t rec_ns = (uint64_t)num(plan, "container_netns");
+	if (rec_ns == host->ino)
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0,
+				      "%s/%s names the host's network namespace as the container's; not acting on it",
+				      req->kase->path, CRYO_CUT_STATE);
+	if (rec_ns != cns->ino)
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0,
+				      "%s/%s was made for network namespace %llu, the container is in %llu now (restarted?); not acting on it",
+				      req->kase->path, CRYO_CUT_STATE, (unsigned long long)rec_ns,
+				      (unsigned long long)cns->ino);
+	const char *q = cryo_json_get_str(plan, "quarantine_netns_name");
+	char want[96];
+	snprintf(want, sizeof(want), "cryo-q-%s", req->kase->id);
+	if (q && strcmp(q, want) != 0)
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0,
+				      "%s/%s names a quarantine namespace other than %s; not acting on it",
+				      req->kase->path, CRYO_CUT_STATE, want);
+	return 0;
+}
+
+static bool state_is(const char *state, const char *a, const char *b, const char *c)
+{
+	return !strcmp(state, a) || (b && !strcmp(state, b)) || (c && !strcmp(state, c));
+}
+
 int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct cryo_error *err)
 {
 	const struct cryo_container *c = req->c;
@@ -748,6 +879,9 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 
 	cleanup_cjson cJSON *plan = NULL;
 	cleanup_netns struct cryo_netns cns = { .fd = -1 }, host = { .fd = -1 };
+	cleanup_close int lock = -1;
+	if (req->op != CRYO_CUT_STATUS && (lock = cryo_case_lock(req->kase, "cryo-cut", err)) < 0)
+		goto fail;
 	int have = load_plan(req->kase, &plan, err);
 	if (have < 0)
 		goto fail;
@@ -787,12 +921,26 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)c->init_pid);
 	if (cryo_netns_open(path, &cns, err) < 0 || cryo_netns_self(&host, err) < 0)
 		goto fail;
+	/* the pid could have been reused between discovery and the open */
+	struct cryo_proc_stat pst;
+	if (cryo_proc_stat_read(c->init_pid, &pst, err) < 0)
+		goto fail;
+	if (c->init_start && pst.start_time != c->init_start) {
+		cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0, "container %s: its init process (pid %d) exited during the cut",
+			       c->id, (int)c->init_pid);
+		goto fail;
+	}
 	if (cns.ino == host.ino) {
 		cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0,
 				    "container %s shares the host's network namespace: cutting its links would cut the host; refused",
 				    c->id);
 		goto fail;
 	}
+	/* "cut", "cutting" and "restore-partial" describe the original state
+	 * and must be acted on; "restored" (or none) means plan afresh */
+	bool in_force = have && state_is(state, "cut", "cutting", "restore-partial");
+	if ((in_force || (have && req->op == CRYO_CUT_RESTORE)) && check_record(req, plan, &cns, &host, err) < 0)
+		goto fail;
 
 	if (have && !strcmp(state, "cutting")) {
 		/* a cut killed before it could confirm (or log) itself */
@@ -807,37 +955,30 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 					    req->kase->path, CRYO_CUT_STATE);
 			goto fail;
 		}
-		int changed = 0;
-		cJSON *not_back = cJSON_AddArrayToObject(result, "not_restored");
-		g_extras_failed = not_back;
-		int ar = apply(plan, false, report, &t_done, &changed, err);
-		g_extras_failed = NULL;
-		if (ar < 0)
+		int changed = 0, link_problems = 0;
+		if (apply(plan, false, result, &t_done, &changed, &link_problems, err) < 0)
 			goto fail;
-		stop_recorder(plan, result);
-		if (save_plan(req->kase, plan, "restored", req->entry, err) < 0)
+		bool partial = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(result, "problems")) > 0;
+		/* the recorder goes with the quarantine namespace: when every link
+		 * is home (an address that did not go back keeps neither) */
+		if (link_problems == 0)
+			stop_recorder(plan, result);
+		if (save_plan(req->kase, plan, partial ? "restore-partial" : "restored", req->entry, err) < 0)
 			goto fail;
-		cryo_json_str(result, "state", "restored");
+		cryo_json_str(result, "state", partial ? "partially restored" : "restored");
 		cryo_json_bool(result, "already", changed == 0);
-		if (cJSON_GetArraySize(not_back) > 0) {
-			cryo_error_set(err, CRYO_EXIT_PARTIAL, 0,
-					    "links restored, but %d address(es) or route(s) could not be put back: %s",
-					    cJSON_GetArraySize(not_back), cJSON_GetArrayItem(not_back, 0)->valuestring);
-			goto fail;
-		}
 		goto done;
 	}
 
 	/* cut */
 	const char *want_mode = req->mode == CRYO_CUT_MODE_QUARANTINE ? "quarantine" : "down";
-	if (have && (!strcmp(state, "cut") || !strcmp(state, "cutting")) &&
-	    strcmp(cryo_json_get_str(plan, "mode") ? cryo_json_get_str(plan, "mode") : "down", want_mode) != 0) {
+	if (in_force && strcmp(cryo_json_get_str(plan, "mode") ? cryo_json_get_str(plan, "mode") : "down", want_mode) != 0) {
 		cryo_error_set(err, CRYO_EXIT_USAGE, 0,
 				    "already cut in %s mode; restore first to change the mode",
 				    cryo_json_get_str(plan, "mode"));
 		goto fail;
 	}
-	if (!(have && (!strcmp(state, "cut") || !strcmp(state, "cutting")))) {
+	if (!in_force) {
 		/* A new plan only when not cut: re-planning over a record of
 		 * the original state would record the links as already down. */
 		cJSON_Delete(steal_pointer(&plan));
@@ -850,12 +991,12 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 	 * whole quarantine namespace, so nothing sent after the cut is missed.
 	 * If it cannot start, the cut goes on: containment comes first. */
 	struct cryo_error pcap_err = { 0 };
-	bool pcap_failed = req->pcap_path && start_pcap(req, plan, result, &pcap_err) < 0;
-	if (!pcap_failed && req->pcap_path &&
-	    save_plan(req->kase, plan, have && !strcmp(state, "cut") ? "cut" : "cutting", NULL, err) < 0)
+	if (req->pcap_path && start_pcap(req, plan, result, &pcap_err) < 0)
+		add_problem(result, "the capture did not start: %s", pcap_err.msg);
+	else if (req->pcap_path && save_plan(req->kase, plan, in_force ? state : "cutting", NULL, err) < 0)
 		goto fail; /* the recorder is in the record before any link moves */
-	int changed = 0;
-	if (apply(plan, true, report, &t_done, &changed, err) < 0)
+	int changed = 0, link_problems = 0;
+	if (apply(plan, true, result, &t_done, &changed, &link_problems, err) < 0)
 		goto fail;
 	cryo_json_bool(result, "already", changed == 0);
 	if (save_plan(req->kase, plan, "cut", req->entry, err) < 0)
@@ -863,17 +1004,21 @@ int cryo_cut_run(const struct cryo_cut_request *req, cJSON **result_out, struct 
 	cryo_json_str(result, "state", "cut");
 	cryo_json_str(result, "mode", cryo_json_get_str(plan, "mode"));
 	cryo_json_num(result, "ms_to_down", (double)(t_done - t0) / 1e6);
-	if (pcap_failed) {
-		cryo_error_set(err, CRYO_EXIT_PARTIAL, 0, "cut done, but the capture did not start: %s",
-				    pcap_err.msg);
-		goto fail;
-	}
 done:
 	cryo_json_num(result, "links_count", cJSON_GetArraySize(report));
+	const cJSON *problems = cJSON_GetObjectItemCaseSensitive(result, "problems");
+	if (cJSON_GetArraySize(problems) > 0) {
+		cryo_error_set(err, CRYO_EXIT_PARTIAL, 0, "%s%s, with %d problem(s); the first: %s",
+			       cryo_json_get_str(result, "state"),
+			       req->op == CRYO_CUT ? " as far as possible" : "", cJSON_GetArraySize(problems),
+			       cJSON_GetArrayItem(problems, 0)->valuestring);
+		goto fail_noupdate;
+	}
 	*result_out = steal_pointer(&result);
 	return 0;
 fail:
 	cryo_json_num(result, "links_count", cJSON_GetArraySize(report));
+fail_noupdate:
 	cryo_json_str(result, "error", err->msg);
 	*result_out = steal_pointer(&result);
 	return -1;

@@ -72,6 +72,11 @@ struct cryo_sha256 *cryo_sha256_new(void)
 	return h;
 }
 
+void cryo_sha256_reset(struct cryo_sha256 *h)
+{
+	ossl.init(h->ctx, ossl.sha256(), NULL);
+}
+
 void cryo_sha256_update(struct cryo_sha256 *h, const void *data, size_t len)
 {
 	ossl.update(h->ctx, data, len);

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,27 @@ static void record(const struct cryo_pcap_request *req, int sock, int out, const
 	_exit(renamed ? 0 : 1);
 }
 
+/* Close every descriptor above 2 except three. */
+static void keep_only(int a, int b, int c)
+{
+	int v[3] = { a, b, c };
+	for (int i = 0; i < 3; i++)
+		for (int j = i + 1; j < 3; j++)
+			if (v[j] < v[i]) {
+				int t = v[i];
+				v[i] = v[j];
+				v[j] = t;
+			}
+	unsigned lo = 3;
+	for (int i = 0; i < 3; i++) {
+		if ((unsigned)v[i] > lo)
+			close_range(lo, (unsigned)v[i] - 1, 0);
+		if ((unsigned)v[i] + 1 > lo)
+			lo = (unsigned)v[i] + 1;
+	}
+	close_range(lo, ~0u, 0);
+}
+
 int cryo_pcap_start(const struct cryo_pcap_request *req, pid_t *pid, struct cryo_error *err)
 {
 	char part[PATH_MAX];
@@ -162,8 +184,12 @@ int cryo_pcap_start(const struct cryo_pcap_request *req, pid_t *pid, struct cryo
 	}
 	pid_t c = fork();
 	if (c < 0) {
+		int e = errno;
 		close(out);
+		close(pfd[0]);
+		close(pfd[1]);
 		unlink(part);
+		errno = e;
 		return cryo_error_sys(err, "fork");
 	}
 	if (c == 0) {
@@ -189,6 +215,10 @@ int cryo_pcap_start(const struct cryo_pcap_request *req, pid_t *pid, struct cryo
 			dup2(dn, 1);
 			dup2(dn, 2);
 		}
+		/* Nothing of the parent's stays open in a process that lives on:
+		 * not its lock on the case, not its namespace or netlink fds. */
+		keep_only(s, out, pfd[1]);
+		prctl(PR_SET_NAME, CRYO_PCAP_COMM, 0, 0, 0);
 		record(req, s, out, part, pfd[1]);
 	}
 	close(out);

@@ -87,6 +87,7 @@ static int dump(int fd, void *req, size_t len, int (*cb)(struct nlmsghdr *, void
 
 struct collect {
 	cJSON *arr;
+	size_t *count; /* shared by every dump: cJSON_GetArraySize walks the list */
 	const char *proto;
 };
 
@@ -95,7 +96,7 @@ static int inet_cb(struct nlmsghdr *h, void *arg)
 	struct collect *c = arg;
 	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
 		return 0;
-	if (cJSON_GetArraySize(c->arr) >= MAX_SOCKETS)
+	if (++*c->count > MAX_SOCKETS)
 		return -1;
 	struct inet_diag_msg *m = NLMSG_DATA(h);
 	char local[80], remote[80];
@@ -121,7 +122,7 @@ static int unix_cb(struct nlmsghdr *h, void *arg)
 	struct collect *c = arg;
 	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct unix_diag_msg)))
 		return 0;
-	if (cJSON_GetArraySize(c->arr) >= MAX_SOCKETS)
+	if (++*c->count > MAX_SOCKETS)
 		return -1;
 	struct unix_diag_msg *m = NLMSG_DATA(h);
 	cJSON *o = cJSON_CreateObject();
@@ -156,12 +157,35 @@ static int unix_cb(struct nlmsghdr *h, void *arg)
 	return 0;
 }
 
-/* inode -> owners, from /proc/PID/fd of the given processes */
-static void add_owners(cJSON *arr, const struct cryo_pids *pids)
+struct by_inode {
+	unsigned long inode;
+	cJSON *owners;
+};
+
+static int by_inode_cmp(const void *a, const void *b)
 {
-	size_t n = (size_t)cJSON_GetArraySize(arr);
-	for (size_t i = 0; i < n; i++)
-		cJSON_AddArrayToObject(cJSON_GetArrayItem(arr, (int)i), "owners");
+	unsigned long x = ((const struct by_inode *)a)->inode, y = ((const struct by_inode *)b)->inode;
+	return x < y ? -1 : x > y;
+}
+
+/* inode -> owners, from /proc/PID/fd of the given processes.  One sorted
+ * index and a binary search per descriptor: a container can hold tens of
+ * thousands of sockets and as many descriptors, and this runs before the
+ * cut, so it must stay O((sockets + fds) log sockets). */
+static void add_owners(cJSON *arr, size_t n, const struct cryo_pids *pids)
+{
+	cleanup_free struct by_inode *idx = calloc(n ? n : 1, sizeof(*idx));
+	if (!idx)
+		return;
+	size_t k = 0;
+	cJSON *s;
+	cJSON_ArrayForEach(s, arr) {
+		const cJSON *si = cJSON_GetObjectItemCaseSensitive(s, "inode");
+		cJSON *owners = cJSON_AddArrayToObject(s, "owners");
+		if (k < n && cJSON_IsNumber(si))
+			idx[k++] = (struct by_inode){ (unsigned long)si->valuedouble, owners };
+	}
+	qsort(idx, k, sizeof(*idx), by_inode_cmp);
 	for (size_t p = 0; pids && p < pids->n; p++) {
 		char dir[64];
 		snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pids->v[p]);
@@ -179,15 +203,16 @@ static void add_owners(cJSON *arr, const struct cryo_pids *pids)
 			link[l] = '\0';
 			if (sscanf(link, "socket:[%lu]", &ino) != 1)
 				continue;
-			for (size_t i = 0; i < n; i++) {
-				cJSON *s = cJSON_GetArrayItem(arr, (int)i);
-				const cJSON *si = cJSON_GetObjectItemCaseSensitive(s, "inode");
-				if (cJSON_IsNumber(si) && (unsigned long)si->valuedouble == ino) {
-					cJSON *o = cJSON_CreateObject();
-					cryo_json_num(o, "pid", pids->v[p]);
-					cryo_json_num(o, "fd", atoi(de->d_name));
-					cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(s, "owners"), o);
-				}
+			struct by_inode key = { ino, NULL };
+			struct by_inode *hit = bsearch(&key, idx, k, sizeof(*idx), by_inode_cmp);
+			/* inodes are unique, but a forged duplicate costs nothing */
+			while (hit && hit > idx && hit[-1].inode == ino)
+				hit--;
+			for (; hit && hit < idx + k && hit->inode == ino; hit++) {
+				cJSON *o = cJSON_CreateObject();
+				cryo_json_num(o, "pid", pids->v[p]);
+				cryo_json_num(o, "fd", atoi(de->d_name));
+				cJSON_AddItemToArray(hit->owners, o);
 			}
 		}
 	}
@@ -200,6 +225,7 @@ cJSON *cryo_sockets_json(const struct cryo_netns *ns, const struct cryo_pids *pi
 	if (fd < 0)
 		return NULL;
 	cleanup_cjson cJSON *arr = cJSON_CreateArray();
+	size_t count = 0;
 	static const struct {
 		int family, proto;
 		const char *name;
@@ -218,7 +244,7 @@ cJSON *cryo_sockets_json(const struct cryo_netns *ns, const struct cryo_pids *pi
 		req.r.sdiag_family = (uint8_t)kinds[k].family;
 		req.r.sdiag_protocol = (uint8_t)kinds[k].proto;
 		req.r.idiag_states = ~0u;
-		struct collect c = { arr, kinds[k].name };
+		struct collect c = { arr, &count, kinds[k].name };
 		if (dump(fd, &req, sizeof(req), inet_cb, &c, err) < 0)
 			return NULL;
 	}
@@ -232,9 +258,9 @@ cJSON *cryo_sockets_json(const struct cryo_netns *ns, const struct cryo_pids *pi
 	ureq.r.sdiag_family = AF_UNIX;
 	ureq.r.udiag_states = ~0u;
 	ureq.r.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER;
-	struct collect uc = { arr, "unix" };
+	struct collect uc = { arr, &count, "unix" };
 	if (dump(fd, &ureq, sizeof(ureq), unix_cb, &uc, err) < 0)
 		return NULL;
-	add_owners(arr, pids);
+	add_owners(arr, count, pids);
 	return steal_pointer(&arr);
 }

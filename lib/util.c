@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/openat2.h>
 #include <sys/random.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +30,11 @@ int cryo_read_file_at(int dirfd, const char *path, size_t max, bool nofollow, ch
 		if (!S_ISREG(st.st_mode))
 			return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "%s: not a regular file", path);
 	}
+	return cryo_read_fd(fd, path, max, out, len, err);
+}
+
+int cryo_read_fd(int fd, const char *path, size_t max, char **out, size_t *len, struct cryo_error *err)
+{
 	size_t cap = max < 4096 ? max : 4096, n = 0;
 	cleanup_free char *buf = malloc(cap + 1);
 	if (!buf)
@@ -323,4 +330,46 @@ int cryo_pids_parse(const char *buf, struct cryo_pids *p)
 		s = end;
 	}
 	return 0;
+}
+
+int cryo_open_beneath(int dirfd, const char *path, int flags, struct cryo_error *err)
+{
+	/* the kernel resolves the whole path with no symlink and no escape;
+	 * before 5.6 (ENOSYS), one O_NOFOLLOW component at a time */
+	struct open_how how = { .flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC),
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+	if (fd >= 0 || errno != ENOSYS) {
+		if (fd < 0)
+			cryo_error_sys(err, "open %s", path);
+		return fd;
+	}
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return cryo_error_set(err, CRYO_EXIT_USAGE, ENAMETOOLONG, "open %s", path);
+	int cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+	if (cur < 0)
+		return cryo_error_sys(err, "dup");
+	char *p = buf;
+	for (;;) {
+		char *slash = strchr(p, '/');
+		if (slash)
+			*slash = '\0';
+		if (!strcmp(p, "..") || !p[0]) {
+			close(cur);
+			return cryo_error_set(err, CRYO_EXIT_USAGE, EXDEV, "open %s: leaves the directory", path);
+		}
+		int next = openat(cur, p, slash ? O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC
+					    : flags | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		close(cur);
+		if (next < 0) {
+			errno = e;
+			return cryo_error_sys(err, "open %s", path);
+		}
+		if (!slash)
+			return next;
+		cur = next;
+		p = slash + 1;
+	}
 }

@@ -30,6 +30,11 @@ struct cryo_case {
 int cryo_case_open(const char *path, const char *tool, const char *target,
 		   struct cryo_case *c, struct cryo_error *err);
 void cryo_case_close(struct cryo_case *c);
+/* One tool at a time acts on a case (two cuts, a cut and a pack): an
+ * exclusive flock(2) on the case directory, waited for up to a minute
+ * (then CRYO_EXIT_TIMEOUT).  Returns the fd holding it; close to release.
+ * A child that outlives the tool must close it. */
+int cryo_case_lock(struct cryo_case *c, const char *who, struct cryo_error *err);
 
 /* One custody entry being built. */
 struct cryo_custody_entry {
@@ -46,12 +51,38 @@ void cryo_custody_artifact(struct cryo_custody_entry *e, const char *path, uint6
 int cryo_custody_commit(struct cryo_case *c, struct cryo_custody_entry *e, const char *result,
 			const char *message, struct cryo_error *err);
 void cryo_custody_abandon(struct cryo_custody_entry *e);
+/* An entry that must be known before it is appended (the seal: its hash
+ * goes into the archive it seals).  prepare returns the line it would be
+ * now (malloc'd, no newline; the entry stays owned by e); append adds that
+ * line, refusing (CRYO_EXIT_TEMPFAIL) if another entry came in between. */
+char *cryo_custody_prepare(struct cryo_case *c, struct cryo_custody_entry *e, const char *result,
+			   const char *message, struct cryo_error *err);
+int cryo_custody_append_prepared(struct cryo_case *c, const char *line, struct cryo_error *err);
 
 /* Write an artifact (relpath like "net/state.json"; its directory is made
  * 0700 if missing) atomically, mode 0600; its SHA-256 and size go into e
  * (when not NULL) at once, as the custody log requires. */
 int cryo_case_write_artifact(struct cryo_case *c, const char *relpath, const void *data,
 			     size_t len, struct cryo_custody_entry *e, struct cryo_error *err);
+/* Same, for evidence that is never replaced: fails with errnum EEXIST
+ * when relpath exists. */
+int cryo_case_write_artifact_new(struct cryo_case *c, const char *relpath, const void *data,
+				 size_t len, struct cryo_custody_entry *e, struct cryo_error *err);
+/* A large artifact, streamed: written under a temporary name and hashed
+ * as it goes; commit fsyncs, gives it its name (never replacing one) and
+ * records size and SHA-256 in e.  Directories in relpath are made 0700. */
+struct cryo_artifact {
+	int dirfd, fd;
+	char relpath[1024], base[256], tmp[300];
+	struct cryo_sha256 *sha;
+	uint64_t size;
+};
+int cryo_artifact_begin(struct cryo_case *c, const char *relpath, struct cryo_artifact *w,
+			struct cryo_error *err);
+int cryo_artifact_write(struct cryo_artifact *w, const void *data, size_t len, struct cryo_error *err);
+int cryo_artifact_commit(struct cryo_artifact *w, struct cryo_custody_entry *e, struct cryo_error *err);
+void cryo_artifact_abort(struct cryo_artifact *w);
+
 /* Read a small artifact back (bounded, no symlinks followed). */
 int cryo_case_read_artifact(struct cryo_case *c, const char *relpath, size_t max, char **out,
 			    size_t *len, struct cryo_error *err);

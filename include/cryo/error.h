@@ -20,6 +20,7 @@ enum cryo_exit {
 	CRYO_EXIT_SOFTWARE = 70,   /* internal error */
 	CRYO_EXIT_OSERR = 71,      /* system call failed */
 	CRYO_EXIT_IOERR = 74,      /* input/output error */
+	CRYO_EXIT_TEMPFAIL = 75,   /* something else changed the same thing meanwhile: try again */
 	CRYO_EXIT_NOPERM = 77,     /* not permitted (not root) */
 };
 

@@ -5,6 +5,7 @@
 #ifndef CRYO_FREEZE_H
 #define CRYO_FREEZE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include "cryo/container.h"
@@ -17,7 +18,7 @@ const char *cryo_freeze_state_name(enum cryo_freeze_state s);
 
 struct cryo_freezer {
 	enum cryo_freeze_mech mech;
-	char dir[1024];        /* the container's cgroup directory */
+	char dir[PATH_MAX];    /* the container's cgroup directory */
 	int events_fd;         /* v2: cgroup.events, for poll(2) */
 	bool want_frozen;
 	enum cryo_freeze_state state;

@@ -9,6 +9,9 @@
 #include "cryo/error.h"
 #include "cryo/netlink.h"
 
+/* The recorder's process name (/proc/PID/comm), part of its identity. */
+#define CRYO_PCAP_COMM "cryo-pcap"
+
 struct cryo_pcap_request {
 	const struct cryo_netns *ns;
 	int ifindex;             /* 0: every link of ns except loopback */

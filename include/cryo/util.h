@@ -15,6 +15,8 @@
  * terminated.  O_NOFOLLOW on the last component when nofollow is set. */
 int cryo_read_file_at(int dirfd, const char *path, size_t max, bool nofollow,
 		      char **out, size_t *len, struct cryo_error *err);
+/* The rest of an open file, bounded the same way (path names it in errors). */
+int cryo_read_fd(int fd, const char *path, size_t max, char **out, size_t *len, struct cryo_error *err);
 /* Write data to dirfd/name through a temporary name, fsync, rename, fsync
  * the directory: the file is there whole or not at all. */
 int cryo_write_file_atomic_at(int dirfd, const char *name, const void *data,
@@ -22,6 +24,17 @@ int cryo_write_file_atomic_at(int dirfd, const char *name, const void *data,
 /* Same, refusing to replace an existing file (link(2) instead of rename). */
 int cryo_write_file_new_at(int dirfd, const char *name, const void *data,
 			   size_t len, mode_t mode, struct cryo_error *err);
+
+/* "." or "..": the only names a directory walk skips (a cgroup named
+ * ".hidden" is still a cgroup, with processes in it). */
+static inline bool cryo_is_dot(const char *name)
+{
+	return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
+}
+
+/* Open path (relative) under dirfd without following any symlink or
+ * leaving dirfd (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS). */
+int cryo_open_beneath(int dirfd, const char *path, int flags, struct cryo_error *err);
 
 uint64_t cryo_now_realtime_ns(void);
 uint64_t cryo_now_monotonic_ns(void);

@@ -43,6 +43,12 @@ wait_for 5 sh -c "grep -q '\"action\":\"pcap\"' '$case/custody.jsonl'" || true
 cmac=$(ip -n "$C" -j link show "$inside" | jq -r '.[0].address')
 expect_eq pcap-only-container "$(tcpdump -e -nr "$pcap" 2>/dev/null | awk '{print $2}' | grep -vc "^$cmac$" || true)" 0
 expect_match pcap-has-container-traffic "$(tcpdump -nr "$pcap" 2>/dev/null)" "10\.213\.0\.1"
+# and Wireshark's reader agrees, packet for packet
+if command -v tshark >/dev/null; then
+	expect_eq tshark-reads "$(tshark -r "$pcap" 2>/dev/null | wc -l)" "$(tcpdump -nr "$pcap" 2>/dev/null | wc -l)"
+else
+	skip tshark-reads "tshark missing (scripts/install-deps installs it)"
+fi
 expect_eq pcap-custody-hash "$(jq -r 'select(.action == "pcap") | .artifacts[0].sha256' "$case/custody.jsonl")" \
 	"$(sha256sum <"$pcap" | cut -d' ' -f1)"
 expect_eq pcap-mode "$(stat -c %a "$pcap")" 600

@@ -100,11 +100,12 @@ expect_rc interrupted-restore 0 cryo-cut --restore --case "$case" "$id"
 wait_for 5 reach && pass interrupted-reach || fail interrupted-reach "no traffic after restoring an interrupted cut"
 
 # a real SIGKILL after the links went down, before the record confirmed
-# it (the third atomic rename is the "cut" record): status explains,
+# it (the second atomic rename is the "cut" record: the snapshot before
+# it is created with link(2)): status explains,
 # restore works from the record, and the recovery is logged
 if command -v strace >/dev/null; then
 	kcase=$SCRATCH/kcase
-	strace -f -qq -o /dev/null -e trace=renameat -e inject=renameat:signal=SIGKILL:when=3 \
+	strace -f -qq -o /dev/null -e trace=renameat -e inject=renameat:signal=SIGKILL:when=2 \
 		cryo-cut --case "$kcase" "$id" >/dev/null 2>&1
 	expect_eq killed-record "$(jq -r .state "$kcase/net/cut-state.json")" cutting
 	expect_match killed-status "$(cryo-cut --status --case "$kcase" "$id")" "interrupted before confirming"

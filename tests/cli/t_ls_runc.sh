@@ -32,6 +32,17 @@ done
 sh_pid=$(pgrep -f -n '/cryo/counter' || true)
 expect_eq target-pid-any "$(cryo-ls --json "pid:$sh_pid" | jq -r '.containers[0].id')" "$id"
 
+# a process hidden in a dot-named sub-cgroup is still one of the container's
+cg=$CGV2/cryo-test/$id
+if mkdir "$cg/.hidden" 2>/dev/null; then
+	echo "$sh_pid" >"$cg/.hidden/cgroup.procs"
+	expect_match hidden-subcgroup "$(cryo-ls --json "$id" | jq -c '.containers[0].pids')" "[\\[,]$sh_pid[],]"
+	echo "$sh_pid" >"$cg/cgroup.procs"
+	rmdir "$cg/.hidden"
+else
+	fail hidden-subcgroup "cannot make a sub-cgroup in $cg"
+fi
+
 # a process outside any container
 expect_rc target-pid-host 3 cryo-ls "pid:$$"
 expect_match target-pid-host-msg "$OUT" "not in a container"

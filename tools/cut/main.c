@@ -54,8 +54,8 @@ static void usage(FILE *out)
 		"                   or when --restore succeeds\n"
 		"      --pcap-max-bytes N   stop at N bytes (default 67108864)\n"
 		"      --pcap-seconds N     stop after N seconds (default 600)\n"
-		"      --restore    put every link back as recorded (refuses if a recorded\n"
-		"                   link vanished or was renamed)\n"
+		"      --restore    put every link back as recorded; a recorded link that\n"
+		"                   vanished or was renamed is left alone and reported\n"
 		"      --status     compare the record with the links as they are now\n"
 		"  -j, --json       result as JSON on stdout\n"
 		"  -q, --quiet      no progress messages\n"
@@ -63,14 +63,16 @@ static void usage(FILE *out)
 		"  -h, --help       this help\n"
 		"  -V, --version    version\n\n"
 		"A container sharing the host's network namespace is refused: cutting it\n"
-		"would cut the host.\n\n"
-		"Exit status: 0 done; 2 done but not recorded, or the capture did not\n"
-		"start, or a restored link's address or route did not go back; 3 target\n"
-		"or a recorded namespace not found, nothing to restore, no peer found;\n"
-		"4 target ambiguous (a pod names several containers: name one); 64 usage;\n"
-		"65 record corrupt, or a recorded link vanished or was renamed; 69 host\n"
-		"network namespace, or more links than cryo handles; 70 internal; 71 system\n"
-		"call failed; 74 I/O error; 77 not root (docs/exit-codes.md).\n");
+		"would cut the host.  One link that cannot be handled (a peer nobody can\n"
+		"reach, more than 256 links, a link that vanished) does not stop the\n"
+		"others: everything possible is done, each problem is listed, exit is 2.\n\n"
+		"Exit status: 0 done; 2 done as far as possible (problems listed), or not\n"
+		"recorded; 3 target or a recorded namespace not found, nothing to restore;\n"
+		"4 target ambiguous (a pod names several containers: name one); 5 another\n"
+		"tool held the case for a minute; 64 usage; 65 record corrupt, made for\n"
+		"another namespace, or no recorded link found at all; 69 host network\n"
+		"namespace; 70 internal; 71 system call failed; 74 I/O error; 77 not root\n"
+		"(docs/exit-codes.md).\n");
 }
 
 static int parse(int argc, char **argv, struct options *o)
@@ -175,6 +177,8 @@ static int do_cut(const struct options *o)
 	const cJSON *w;
 	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(result, "warnings"))
 		cryo_warn("%s", w->valuestring);
+	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(result, "problems"))
+		cryo_warn("not done: %s", w->valuestring);
 
 	if (record) {
 		if (result)

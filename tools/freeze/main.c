@@ -1,3 +1,4 @@
+#include <errno.h>
 /* cryo-freeze: stop every process of a container at once (cgroup freezer),
  * thaw it, or say where it stands.  Containment is never undone by an
  * error: a freeze that times out stays requested. */
@@ -229,6 +230,14 @@ static int do_freeze(struct options *o)
 	}
 	if (o->mode != MODE_STATUS) {
 		bool freeze = o->mode == MODE_FREEZE;
+		/* allocated before anything is requested: no request is left
+		 * unconfirmed for want of memory */
+		struct cryo_freezer *fs = calloc(njobs ? njobs : 1, sizeof(*fs));
+		for (size_t j = 0; j < njobs && !fs; j++)
+			if (jobs[j].init_ok && jobs[j].f.result == 0) {
+				cryo_error_set(&jobs[j].f.err, CRYO_EXIT_OSERR, ENOMEM, "out of memory; nothing requested");
+				jobs[j].f.result = -1;
+			}
 		/* Request all first, then wait for all: the containers stop
 		 * within the same instant, not one after another. */
 		for (size_t j = 0; j < njobs; j++) {
@@ -241,7 +250,6 @@ static int do_freeze(struct options *o)
 				jb->init_ok = false;
 			}
 		}
-		struct cryo_freezer *fs = calloc(njobs ? njobs : 1, sizeof(*fs));
 		size_t nf = 0;
 		for (size_t j = 0; j < njobs; j++)
 			if (jobs[j].init_ok && jobs[j].f.result == 0)

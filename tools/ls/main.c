@@ -69,6 +69,8 @@ static int do_ls(const struct options *o)
 	if (cryo_discover(&all, &err) < 0)
 		return cryo_report_error(&err);
 	bool *pick = calloc(all.n ? all.n : 1, sizeof(*pick));
+	if (!pick)
+		return CRYO_EXIT_OSERR;
 	int rc = 0;
 	for (int i = 0; i < o->ntargets; i++) {
 		struct cryo_target t;
