@@ -12,9 +12,9 @@ PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 CC       ?= cc
-PKGS     := libcjson libnl-3.0 libnl-route-3.0 libsodium
+PKGS     := libcjson libnl-3.0 libnl-route-3.0 libsodium libarchive libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) openssl 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lnl-route-3 -lnl-3 -lsodium)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lnl-route-3 -lnl-3 -lsodium -larchive -lzstd)
 
 # snprintf truncation is by design for bounded display fields; paths that
 # must not be cut are length-checked where they are built.
@@ -39,12 +39,18 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPERS  := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/helpers/%)
+TESTTOOL_SRC := $(wildcard tests/tools/*.c)
+TESTTOOLS := $(TESTTOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 REPLAYERS := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/replay/%)
 
 .SECONDARY:
-.PHONY: all check test asan fuzz bench demo install deps clean helpers units replayers
+.PHONY: print-pkgs all check test asan fuzz bench demo install deps clean helpers units replayers
 all: $(BINS)
+
+# for scripts/fuzz, which builds the library with clang itself
+print-pkgs:
+	@echo $(PKGS)
 
 $(BUILD)/%.o: %.c $(wildcard include/cryo/*.h)
 	@mkdir -p $(dir $@)
@@ -69,6 +75,11 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBCRYO)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Stand-ins for tools not written yet, linked with libcryo like a tool.
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBCRYO)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Helpers run inside the busybox root filesystem: static, no libc there.
 $(BUILD)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(dir $@)
@@ -80,7 +91,7 @@ $(BUILD)/replay/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay.
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 units: $(UNITS)
-helpers: $(HELPERS)
+helpers: $(HELPERS) $(TESTTOOLS)
 replayers: $(REPLAYERS)
 
 deps:

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,10 +8,33 @@
 #include "cryo/output.h"
 #include "cryo/util.h"
 
+/* Well-formed UTF-8 (no overlong forms, no surrogates): pax stores names
+ * as UTF-8, and a name that is not would be translated or refused by
+ * whichever tool reads the archive. */
+static bool utf8_ok(const unsigned char *s)
+{
+	while (*s) {
+		unsigned c = *s, n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
+		if (n == 9)
+			return false;
+		unsigned cp = n == 0 ? c : n == 1 ? c & 0x1f : n == 2 ? c & 0x0f : c & 0x07;
+		for (unsigned i = 1; i <= n; i++) {
+			if ((s[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		s += n + 1;
+	}
+	return true;
+}
+
 bool cryo_member_path_ok(const char *path)
 {
 	size_t n = strlen(path);
-	if (n == 0 || n > CRYO_MEMBER_PATH_MAX || path[0] == '/')
+	if (n == 0 || n > CRYO_MEMBER_PATH_MAX || path[0] == '/' || !utf8_ok((const unsigned char *)path))
 		return false;
 	for (const char *c = path; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '\\')
@@ -67,9 +91,10 @@ int cryo_manifest_parse(const char *text, size_t len, struct cryo_manifest *m, s
 		return cryo_error_set(err, CRYO_EXIT_NO, 0, CRYO_MANIFEST ": not a cryo evidence manifest");
 	}
 	if (!cJSON_IsNumber(ver) || ver->valuedouble != CRYO_EVIDENCE_VERSION) {
+		cryo_error_set(err, CRYO_EXIT_NO, 0, CRYO_MANIFEST ": format version %g, this cryo reads %d",
+			       cJSON_IsNumber(ver) ? ver->valuedouble : -1, CRYO_EVIDENCE_VERSION);
 		cJSON_Delete(j);
-		return cryo_error_set(err, CRYO_EXIT_NO, 0, CRYO_MANIFEST ": format version %g, this cryo reads %d",
-				      cJSON_IsNumber(ver) ? ver->valuedouble : -1, CRYO_EVIDENCE_VERSION);
+		return -1;
 	}
 	m->json = j;
 	m->case_id = cryo_json_get_str(j, "case_id");
@@ -128,4 +153,18 @@ char *cryo_sums_text(const struct cryo_manifest *m, const char manifest_sha256[C
 	for (size_t i = 0; i < m->n; i++)
 		p += sprintf(p, "%s  %s\n", m->v[i].sha256, m->v[i].path);
 	return s;
+}
+
+locale_t cryo_utf8_locale_enter(void)
+{
+	static locale_t utf8;
+	if (!utf8)
+		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	return utf8 ? uselocale(utf8) : (locale_t)0;
+}
+
+void cryo_utf8_locale_leave(locale_t prev)
+{
+	if (prev)
+		uselocale(prev);
 }

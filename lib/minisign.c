@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,7 +249,22 @@ int cryo_seckey_parse(const char *text, size_t len, const char *password, struct
 	}
 	uint8_t chk[crypto_generichash_BYTES];
 	checksum(f, chk);
-	if (sodium_memcmp(chk, f->chk, sizeof(chk)) != 0) {
+	/* minisign -W (0.11) writes an unencrypted key with a zero checksum
+	 * and never checks it: the key's own consistency (the public half is
+	 * the one its seed gives) stands in for it */
+	static const uint8_t zero[crypto_generichash_BYTES];
+	bool no_chk = !enc && sodium_memcmp(f->chk, zero, sizeof(zero)) == 0;
+	if (no_chk) {
+		uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk2[crypto_sign_SECRETKEYBYTES];
+		crypto_sign_seed_keypair(pk, sk2, f->sk);
+		no_chk = sodium_memcmp(pk, f->sk + 32, sizeof(pk)) == 0;
+		sodium_memzero(sk2, sizeof(sk2));
+		if (!no_chk) {
+			cryo_error_set(err, CRYO_EXIT_NO, 0, "secret key is corrupt (its halves do not match)");
+			goto out;
+		}
+	}
+	if (!no_chk && sodium_memcmp(chk, f->chk, sizeof(chk)) != 0) {
 		cryo_error_set(err, CRYO_EXIT_NO, 0,
 			       enc ? "wrong password for this secret key" : "secret key is corrupt (checksum)");
 		goto out;
@@ -265,4 +281,142 @@ int cryo_seckey_parse(const char *text, size_t len, const char *password, struct
 out:
 	sodium_free(f);
 	return rc;
+}
+
+/* --- signatures ------------------------------------------------------------
+ *   "untrusted comment: ..."
+ *   base64(alg "ED" (prehashed: BLAKE2b-512 of the data) or "Ed" (legacy:
+ *          the data itself) || keynum[8] || ed25519 signature[64])
+ *   "trusted comment: ..."
+ *   base64(ed25519 signature of (signature[64] || trusted comment))
+ */
+#define TRUSTED_PREFIX "trusted comment: "
+#define SIG_BYTES 74
+
+/* One line: a tab is allowed (minisign's own trusted comments use them). */
+static bool printable_line(const char *s)
+{
+	for (; *s; s++)
+		if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f)
+			return false;
+	return true;
+}
+
+char *cryo_minisign_sign(const struct cryo_seckey *sk, const uint8_t hash[CRYO_BLAKE2B_BYTES],
+			 const char *trusted, const char *untrusted, struct cryo_error *err)
+{
+	if (strlen(trusted) >= CRYO_TRUSTED_MAX || !printable_line(trusted) || !printable_line(untrusted)) {
+		cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "signature comment too long or not one line");
+		return NULL;
+	}
+	uint8_t raw[SIG_BYTES];
+	memcpy(raw, "ED", 2);
+	memcpy(raw + 2, sk->keynum, 8);
+	crypto_sign_detached(raw + 10, NULL, hash, CRYO_BLAKE2B_BYTES, sk->sk);
+	size_t tlen = strlen(trusted);
+	cleanup_free uint8_t *g = malloc(64 + tlen);
+	if (!g) {
+		cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "signature");
+		return NULL;
+	}
+	memcpy(g, raw + 10, 64);
+	memcpy(g + 64, trusted, tlen);
+	uint8_t global[64];
+	crypto_sign_detached(global, NULL, g, 64 + tlen, sk->sk);
+	cleanup_free char *s1 = b64(raw, sizeof(raw));
+	cleanup_free char *s2 = b64(global, sizeof(global));
+	if (!s1 || !s2) {
+		cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "signature");
+		return NULL;
+	}
+	return cryo_strdup_printf(COMMENT_PREFIX "%s\n%s\n" TRUSTED_PREFIX "%s\n%s\n", untrusted, s1, trusted, s2);
+}
+
+/* One line of text: [*p, end), advancing *p past its newline. */
+static int next_line(const char **p, const char *end, const char **line, size_t *len)
+{
+	if (*p >= end)
+		return -1;
+	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
+	const char *e = nl ? nl : end;
+	*line = *p;
+	*len = (size_t)(e - *p);
+	if (*len && (*line)[*len - 1] == '\r')
+		(*len)--;
+	*p = nl ? nl + 1 : end;
+	return 0;
+}
+
+int cryo_minisig_parse(const char *text, size_t len, struct cryo_minisig *s, struct cryo_error *err)
+{
+	const char *p = text, *end = text + len, *l;
+	size_t n, got;
+	uint8_t raw[SIG_BYTES];
+	memset(s, 0, sizeof(*s));
+	if (len > 2 * CRYO_TRUSTED_MAX)
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "signature: file too large");
+	if (next_line(&p, end, &l, &n) < 0 || n < strlen(COMMENT_PREFIX) ||
+	    strncmp(l, COMMENT_PREFIX, strlen(COMMENT_PREFIX)) != 0)
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "signature: no \"untrusted comment:\" line");
+	if (next_line(&p, end, &l, &n) < 0 ||
+	    sodium_base642bin(raw, sizeof(raw), l, n, NULL, &got, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    got != sizeof(raw))
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "signature: not a minisign signature (bad base64 or size)");
+	if (memcmp(raw, "ED", 2) != 0 && memcmp(raw, "Ed", 2) != 0)
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "signature: unsupported algorithm");
+	s->prehashed = raw[1] == 'D';
+	memcpy(s->keynum, raw + 2, 8);
+	memcpy(s->sig, raw + 10, 64);
+	if (next_line(&p, end, &l, &n) < 0 || n < strlen(TRUSTED_PREFIX) ||
+	    strncmp(l, TRUSTED_PREFIX, strlen(TRUSTED_PREFIX)) != 0)
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "signature: no \"trusted comment:\" line");
+	n -= strlen(TRUSTED_PREFIX);
+	if (n >= sizeof(s->trusted) || memchr(l + strlen(TRUSTED_PREFIX), '\0', n))
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "signature: trusted comment too long");
+	memcpy(s->trusted, l + strlen(TRUSTED_PREFIX), n);
+	s->trusted[n] = '\0';
+	if (next_line(&p, end, &l, &n) < 0 ||
+	    sodium_base642bin(s->global, sizeof(s->global), l, n, NULL, &got, NULL,
+			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    got != sizeof(s->global))
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "signature: bad global signature line");
+	return 0;
+}
+
+int cryo_minisig_verify(const struct cryo_pubkey *pk, const struct cryo_minisig *s,
+			const uint8_t hash[CRYO_BLAKE2B_BYTES], const void *msg, size_t msg_len,
+			struct cryo_error *err)
+{
+	if (cryo_sodium_init(err) < 0)
+		return -1;
+	if (memcmp(s->keynum, pk->keynum, sizeof(pk->keynum)) != 0) {
+		char a[CRYO_KEYID_HEX], b[CRYO_KEYID_HEX];
+		cryo_keyid(s->keynum, a);
+		cryo_keyid(pk->keynum, b);
+		return cryo_error_set(err, CRYO_EXIT_NO, 0, "signed with key %s, not with key %s", a, b);
+	}
+	int bad = s->prehashed ? crypto_sign_verify_detached(s->sig, hash, CRYO_BLAKE2B_BYTES, pk->pk)
+			       : (msg ? crypto_sign_verify_detached(s->sig, msg, msg_len, pk->pk) : -1);
+	if (bad)
+		return cryo_error_set(err, CRYO_EXIT_NO, 0, "signature does not match the data");
+	size_t tlen = strlen(s->trusted);
+	cleanup_free uint8_t *g = malloc(64 + tlen);
+	if (!g)
+		return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "signature");
+	memcpy(g, s->sig, 64);
+	memcpy(g + 64, s->trusted, tlen);
+	if (crypto_sign_verify_detached(s->global, g, 64 + tlen, pk->pk) != 0)
+		return cryo_error_set(err, CRYO_EXIT_NO, 0, "the trusted comment is not the signed one");
+	return 0;
+}
+
+int cryo_pubkey_load(const char *path, struct cryo_pubkey *pk, struct cryo_error *err)
+{
+	cleanup_free char *text = NULL;
+	size_t len;
+	if (cryo_read_file_at(AT_FDCWD, path, 8192, false, &text, &len, err) < 0)
+		return -1;
+	if (cryo_pubkey_parse(text, len, pk, err) < 0)
+		return cryo_error_wrap(err, "%s", path);
+	return 0;
 }

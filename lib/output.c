@@ -130,21 +130,35 @@ void cryo_print_json(FILE *out, const cJSON *v)
 	}
 }
 
+/* Set, not add: a key set twice (a status first false, true once checked)
+ * must not appear twice, or a reader that keeps the first value sees the
+ * opposite of the truth. */
+static cJSON *json_set(cJSON *obj, const char *key, cJSON *v)
+{
+	if (!obj || !v) {
+		cJSON_Delete(v);
+		return NULL;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(obj, key))
+		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v);
+	else
+		cJSON_AddItemToObject(obj, key, v);
+	return v;
+}
+
 cJSON *cryo_json_str(cJSON *obj, const char *key, const char *val)
 {
-	if (!val || !*val)
-		return cJSON_AddNullToObject(obj, key);
-	return cJSON_AddStringToObject(obj, key, val);
+	return json_set(obj, key, !val || !*val ? cJSON_CreateNull() : cJSON_CreateString(val));
 }
 
 cJSON *cryo_json_num(cJSON *obj, const char *key, double val)
 {
-	return cJSON_AddNumberToObject(obj, key, val);
+	return json_set(obj, key, cJSON_CreateNumber(val));
 }
 
 cJSON *cryo_json_bool(cJSON *obj, const char *key, bool val)
 {
-	return cJSON_AddBoolToObject(obj, key, val);
+	return json_set(obj, key, cJSON_CreateBool(val));
 }
 
 cJSON *cryo_json_parse(const char *text, size_t len)

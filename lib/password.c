@@ -6,7 +6,9 @@
 #include <termios.h>
 #include <unistd.h>
 #include <sodium.h>
+#include "cryo/cleanup.h"
 #include "cryo/password.h"
+#include "cryo/util.h"
 
 void cryo_password_free(char *pw)
 {
@@ -99,4 +101,23 @@ int cryo_password_read(const struct cryo_password_source *src, const char *promp
 	}
 	*out = pw;
 	return 0;
+}
+
+int cryo_seckey_load(const char *path, const struct cryo_password_source *src, struct cryo_seckey **sk,
+		     struct cryo_error *err)
+{
+	cleanup_free char *text = NULL;
+	size_t len;
+	if (cryo_read_file_at(AT_FDCWD, path, 8192, false, &text, &len, err) < 0)
+		return -1;
+	int enc = cryo_seckey_is_encrypted(text, len, err);
+	if (enc < 0)
+		return cryo_error_wrap(err, "%s", path);
+	char *pw = NULL;
+	if (enc && cryo_password_read(src, "Password of the secret key: ", false, &pw, err) < 0)
+		return -1;
+	int r = cryo_seckey_parse(text, len, pw, sk, err);
+	cryo_password_free(pw);
+	sodium_memzero(text, len);
+	return r < 0 ? cryo_error_wrap(err, "%s", path) : 0;
 }

@@ -17,7 +17,7 @@
 #include "cryo/error.h"
 
 #define CRYO_CASE_FORMAT 1
-#define CRYO_CUSTODY_LINE_MAX (1u << 20)
+#define CRYO_CUSTODY_LINE_MAX (32u << 20) /* one capture may record 100,000 files */
 
 struct cryo_case {
 	int dirfd;

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <locale.h>
 #include <cjson/cJSON.h>
 #include "cryo/error.h"
 #include "cryo/hash.h"
@@ -45,7 +46,8 @@ struct cryo_manifest {
 };
 
 /* A member name cryo writes and accepts: relative, '/'-separated, no empty,
- * "." or ".." component, no control character or backslash, bounded. */
+ * "." or ".." component, well-formed UTF-8 with no control character or
+ * backslash, bounded. */
 bool cryo_member_path_ok(const char *path);
 /* Parse and check a manifest (format, version, members, paths, no
  * duplicates); a bad one is CRYO_EXIT_NO: it was signed, so it is not
@@ -54,5 +56,12 @@ int cryo_manifest_parse(const char *text, size_t len, struct cryo_manifest *m, s
 void cryo_manifest_free(struct cryo_manifest *m);
 /* The SHA256SUMS text a manifest implies (malloc'd). */
 char *cryo_sums_text(const struct cryo_manifest *m, const char manifest_sha256[CRYO_SHA256_HEX]);
+
+/* libarchive converts names through the calling thread's locale, and in
+ * the C locale a name beyond ASCII cannot be converted (3.6.2 then crashes
+ * in the pax writer).  Names are UTF-8 by our own rule: archive work runs
+ * with this thread in C.UTF-8.  enter returns what leave restores. */
+locale_t cryo_utf8_locale_enter(void);
+void cryo_utf8_locale_leave(locale_t prev);
 
 #endif

@@ -50,10 +50,37 @@ char *cryo_seckey_encode(const struct cryo_seckey *sk, const char *password, con
 			 struct cryo_error *err);
 
 int cryo_pubkey_parse(const char *text, size_t len, struct cryo_pubkey *pk, struct cryo_error *err);
+int cryo_pubkey_load(const char *path, struct cryo_pubkey *pk, struct cryo_error *err);
 /* 1 when the secret key file is password-protected, 0 when not, -1 bad. */
 int cryo_seckey_is_encrypted(const char *text, size_t len, struct cryo_error *err);
 /* Decode (and decrypt) a secret key; a wrong password is CRYO_EXIT_NO. */
 int cryo_seckey_parse(const char *text, size_t len, const char *password, struct cryo_seckey **sk,
 		      struct cryo_error *err);
+
+/* Signatures.  cryo writes prehashed ones ("ED": the signature covers
+ * BLAKE2b-512 of the data, so any size streams), as minisign 0.11 does by
+ * default, and reads legacy ones ("Ed") too. */
+#define CRYO_BLAKE2B_BYTES 64
+#define CRYO_TRUSTED_MAX 8192
+
+struct cryo_minisig {
+	bool prehashed;
+	uint8_t keynum[CRYO_KEYNUM_BYTES];
+	uint8_t sig[64];
+	char trusted[CRYO_TRUSTED_MAX];
+	uint8_t global[64];
+};
+
+/* The text of a signature file (malloc'd) over data whose BLAKE2b-512 is
+ * hash; comments are single lines. */
+char *cryo_minisign_sign(const struct cryo_seckey *sk, const uint8_t hash[CRYO_BLAKE2B_BYTES],
+			 const char *trusted, const char *untrusted, struct cryo_error *err);
+int cryo_minisig_parse(const char *text, size_t len, struct cryo_minisig *s, struct cryo_error *err);
+/* Checks the key id, the signature (hash for "ED"; msg for "Ed", NULL
+ * refuses) and the global signature over the trusted comment.  A mismatch
+ * is CRYO_EXIT_NO. */
+int cryo_minisig_verify(const struct cryo_pubkey *pk, const struct cryo_minisig *s,
+			const uint8_t hash[CRYO_BLAKE2B_BYTES], const void *msg, size_t msg_len,
+			struct cryo_error *err);
 
 #endif

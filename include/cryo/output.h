@@ -29,6 +29,7 @@ void cryo_json_text(const cJSON *v, char *buf, size_t size);
 const cJSON *cryo_json_path(const cJSON *obj, const char *path);
 
 /* Null-safe helpers for building results. */
+/* Set obj[key], replacing a value already there. */
 cJSON *cryo_json_str(cJSON *obj, const char *key, const char *val); /* NULL/"" -> null */
 cJSON *cryo_json_num(cJSON *obj, const char *key, double val);
 cJSON *cryo_json_bool(cJSON *obj, const char *key, bool val);

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include "cryo/error.h"
+#include "cryo/minisign.h"
 
 #define CRYO_PASSWORD_MAX 1024
 
@@ -19,5 +20,9 @@ struct cryo_password_source {
 int cryo_password_read(const struct cryo_password_source *src, const char *prompt, bool confirm,
 		       char **out, struct cryo_error *err);
 void cryo_password_free(char *pw);
+/* A secret key file, asking for its password (from src) only when it is
+ * encrypted. */
+int cryo_seckey_load(const char *path, const struct cryo_password_source *src, struct cryo_seckey **sk,
+		     struct cryo_error *err);
 
 #endif

@@ -10,7 +10,7 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 BIN=$BUILD/bin
-export PATH="$BIN:$PATH"
+export PATH="$BIN:$BUILD/tests/tools:$PATH"
 TEST_NAME=$(basename "$0" .sh)
 SCRATCH=$(mktemp -d "/tmp/cryo-$TEST_NAME.XXXXXX")
 ROOTFS=$BUILD/rootfs

@@ -39,6 +39,30 @@ expect_rc no-password-source 64 sh -c "cryo-key show --password-env NOPE_UNSET '
 # corrupt and foreign files
 printf 'untrusted comment: x\nnot base64!\n' >"$k/bad.pub"
 expect_rc not-a-key 65 cryo-key show "$k/bad.pub"
+# the reference tool reads our keys, we read its keys
+if command -v minisign >/dev/null; then
+	echo "evidence" >"$k/msg"
+	expect_rc minisign-signs-unencrypted 0 minisign -S -s "$k/a.sec" -m "$k/msg" -x "$k/msg.a.sig"
+	expect_rc minisign-verifies-our-pub 0 minisign -V -p "$k/a.pub" -m "$k/msg" -x "$k/msg.a.sig"
+	expect_rc minisign-signs-encrypted 0 sh -c "echo 'correct horse' | minisign -S -s '$k/b.sec' -m '$k/msg' -x '$k/msg.b.sig'"
+	expect_rc minisign-verifies-encrypted 0 minisign -V -p "$k/b.pub" -m "$k/msg" -x "$k/msg.b.sig"
+	minisign -G -W -p "$k/m.pub" -s "$k/m.sec" >/dev/null 2>&1
+	mid=$(cryo-key show "$k/m.pub")
+	expect_match minisign-pub-read "$mid" "^[0-9A-F]{16}$"
+	# minisign -W writes a zero checksum: its keys load all the same
+	expect_eq minisign-unencrypted-sec "$(cryo-key show "$k/m.sec")" "$mid"
+	printf 'pw one\npw one\n' | minisign -G -p "$k/n.pub" -s "$k/n.sec" >/dev/null 2>&1
+	expect_eq minisign-encrypted-sec "$(PW='pw one' cryo-key show --password-env PW "$k/n.sec")" "$(cryo-key show "$k/n.pub")"
+	# a damaged unencrypted key (zero checksum, halves that disagree)
+	sed -n 1p "$k/m.sec" >"$k/m2.sec"
+	sed -n 2p "$k/m.sec" | base64 -d | python3 -c 'import sys; b=bytearray(sys.stdin.buffer.read()); b[100]^=1; sys.stdout.buffer.write(b)' | base64 -w0 >>"$k/m2.sec"
+	echo >>"$k/m2.sec"
+	expect_rc minisign-damaged 1 cryo-key show "$k/m2.sec"
+	expect_match minisign-damaged-msg "$OUT" "corrupt"
+else
+	skip minisign "minisign missing (scripts/install-deps installs it)"
+fi
+
 expect_rc usage 64 cryo-key frobnicate
 expect_rc usage-gen 64 cryo-key generate -p "$k/c.pub"
 finish

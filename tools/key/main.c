@@ -179,13 +179,8 @@ static int do_show(const struct options *o)
 		if (enc < 0)
 			return cryo_report_error(&err);
 		encrypted = enc;
-		char *pw = NULL;
-		if (enc && cryo_password_read(&o->pw, "Password of the secret key: ", false, &pw, &err) < 0)
-			return cryo_report_error(&err);
 		struct cryo_seckey *sk = NULL;
-		int r = cryo_seckey_parse(text, len, pw, &sk, &err);
-		cryo_password_free(pw);
-		if (r < 0)
+		if (cryo_seckey_load(o->file, &o->pw, &sk, &err) < 0)
 			return cryo_report_error(&err);
 		cryo_seckey_public(sk, &pk);
 		cryo_seckey_free(sk);

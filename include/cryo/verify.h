@@ -1,0 +1,34 @@
+/* cryo-verify: check sealed evidence offline (docs/evidence-format.md).
+ *
+ * An archive is checked in one streaming pass, in bounded memory: its
+ * BLAKE2b-512 for the detached signature is computed from the bytes as
+ * they are read, the manifest's own signature is checked as soon as the
+ * manifest is in (so sizes and hashes are trusted before any member is),
+ * then each member is hashed against the manifest, in order.  An extracted
+ * directory is checked the same way through MANIFEST.json.minisig. */
+#ifndef CRYO_VERIFY_H
+#define CRYO_VERIFY_H
+
+#include <stdbool.h>
+#include <cjson/cJSON.h>
+#include "cryo/error.h"
+#include "cryo/minisign.h"
+
+struct cryo_verify_request {
+	const struct cryo_pubkey *pk;
+	const char *path;        /* archive, directory or (file mode) any file */
+	const char *sig;         /* detached signature; NULL: path + ".minisig" */
+	const char *extract;     /* archive mode: extract into this new directory */
+	bool unsigned_ok;        /* accept an archive sealed with --unsigned (no pk) */
+};
+
+/* *result (always set): ok, signature {ok, key_id, trusted_comment},
+ * case_id, members, bytes, custody {entries, ok}, bad [{member, why}].
+ * 0: everything holds.  CRYO_EXIT_NO: something does not; err names the
+ * first bad member and why. */
+int cryo_verify_archive(const struct cryo_verify_request *req, cJSON **result, struct cryo_error *err);
+int cryo_verify_dir(const struct cryo_verify_request *req, cJSON **result, struct cryo_error *err);
+/* Any file against its minisign signature (prehashed or legacy). */
+int cryo_verify_file(const struct cryo_verify_request *req, cJSON **result, struct cryo_error *err);
+
+#endif
