@@ -134,6 +134,13 @@ expect_eq json-sha256 "$(jq -r .sha256 <<<"$j")" "$(sha256sum <"$SCRATCH/out/j.t
 expect_eq json-size "$(jq -r .size <<<"$j")" "$(stat -c %s "$SCRATCH/out/j.tar.zst")"
 expect_match json-blake2b "$(jq -r .blake2b <<<"$j")" "^[0-9a-f]{128}$"
 expect_eq json-exit "$(jq -r .exit <<<"$j")" 0
+# a progress bar on a terminal (script(1) gives the tool a pty)
+if command -v script >/dev/null; then
+	tty_out=$(script -qec "cryo-pack -s '$k/c.sec' -o '$SCRATCH/out/tty.tar.zst' '$case'" /dev/null 2>&1)
+	expect_match progress-on-tty "$tty_out" "100\.0%.*MiB/s"
+else
+	skip progress-on-tty "script(1) missing (util-linux)"
+fi
 # no progress bar when stderr is not a terminal
 expect_eq no-progress "$(cryo-pack -s "$k/c.sec" -o "$SCRATCH/out/p.tar.zst" "$case" 2>&1 >/dev/null | grep -c '%' || true)" 0
 
