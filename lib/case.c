@@ -300,8 +300,15 @@ static int append_line(struct cryo_case *c, int fd, off_t size, const char *line
 		errno = saved;
 		return cryo_error_sys(err, "append %s/" CUSTODY, c->path);
 	}
-	if (fsync(fd) < 0)
+	if (fsync(fd) < 0) {
+		/* not known to be on disk: not claimed either (a seal whose
+		 * archive is then removed must not stay in the log) */
+		int saved = errno;
+		if (ftruncate(fd, size) == 0)
+			fsync(fd);
+		errno = saved;
 		return cryo_error_sys(err, "fsync %s/" CUSTODY, c->path);
+	}
 	return 0;
 }
 

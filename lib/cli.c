@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -123,4 +124,19 @@ int cryo_cli_common_option(int c, bool *json, void (*usage)(FILE *))
 	default:
 		return cryo_usage_error("invalid option");
 	}
+}
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	cryo_interrupted = 1;
+}
+
+void cryo_catch_interrupts(void)
+{
+	/* no SA_RESTART: a blocking read returns EINTR and the loop sees it */
+	struct sigaction sa = { .sa_handler = on_interrupt };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }

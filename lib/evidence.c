@@ -100,7 +100,9 @@ int cryo_manifest_parse(const char *text, size_t len, struct cryo_manifest *m, s
 	m->case_id = cryo_json_get_str(j, "case_id");
 	m->custody_head = cryo_json_get_str(custody, "head");
 	int count = cJSON_GetArraySize(members);
-	if (!m->case_id || !m->custody_head || !cJSON_IsArray(members) || count < 2 || count > CRYO_MEMBERS_MAX)
+	if (!m->case_id || !m->custody_head || !cJSON_IsArray(members) || count < 2 || count > CRYO_MEMBERS_MAX ||
+	    strlen(m->custody_head) != 71 || !cryo_has_prefix(m->custody_head, "sha256:") ||
+	    !cryo_is_hex(m->custody_head + 7, 64))
 		goto bad;
 	m->v = calloc((size_t)count, sizeof(*m->v));
 	if (!m->v) {

@@ -123,11 +123,21 @@ void cryo_print_table(FILE *out, const cJSON *rows, const struct cryo_column *co
 void cryo_print_json(FILE *out, const cJSON *v)
 {
 	char *s = isatty(fileno(out)) ? cJSON_Print(v) : cJSON_PrintUnformatted(v);
-	if (s) {
-		fputs(s, out);
-		fputc('\n', out);
-		free(s);
+	if (!s)
+		return;
+	/* cJSON escapes C0 controls; DEL and the C1 controls (U+0080..U+009F,
+	 * which terminals obey) pass through it raw: escaped here.  They can
+	 * only be inside strings, where \u00XX means the same character. */
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == 0x7f)
+			fputs("\\u007f", out);
+		else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			fprintf(out, "\\u00%02x", *++p);
+		else
+			fputc(*p, out);
 	}
+	fputc('\n', out);
+	free(s);
 }
 
 /* Set, not add: a key set twice (a status first false, true once checked)

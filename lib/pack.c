@@ -66,7 +66,8 @@ static int records_load(const char *text, size_t len, struct records *r, struct 
 		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(j, "artifacts")) {
 			const char *path = cryo_json_get_str(a, "path"), *sha = cryo_json_get_str(a, "sha256");
 			const cJSON *size = cJSON_GetObjectItemCaseSensitive(a, "size");
-			if (!path || !sha || strlen(sha) != 64 || !cJSON_IsNumber(size))
+			if (!path || !sha || strlen(sha) != 64 || !cJSON_IsNumber(size) || size->valuedouble < 0 ||
+			    size->valuedouble > 9007199254740992.0)
 				continue;
 			if (r->n == r->cap) {
 				size_t cap = r->cap ? r->cap * 2 : 64;
@@ -80,7 +81,8 @@ static int records_load(const char *text, size_t len, struct records *r, struct 
 			memset(x, 0, sizeof(*x));
 			if (!(x->path = strdup(path)))
 				return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "custody records");
-			x->seq = cJSON_IsNumber(seq) ? (long)seq->valuedouble : 0;
+			/* the chain was verified: seq is the line number */
+			x->seq = cJSON_IsNumber(seq) && seq->valuedouble >= 0 && seq->valuedouble < 1e15 ? (long)seq->valuedouble : 0;
 			x->size = (uint64_t)size->valuedouble;
 			memcpy(x->sha256, sha, 65);
 			snprintf(x->tool, sizeof(x->tool), "%s", cryo_json_get_str(j, "tool") ? cryo_json_get_str(j, "tool") : "");
@@ -118,7 +120,7 @@ struct file {
 
 struct files {
 	struct file *v;
-	size_t n, cap;
+	size_t n, cap, nskipped;
 	cJSON *skipped;
 };
 
@@ -136,6 +138,9 @@ static void files_free(struct files *f)
 
 static void skip_file(struct files *f, const char *path, const char *why)
 {
+	/* a case full of planted names costs a bounded list, and a count */
+	if (++f->nskipped > 1000)
+		return;
 	cJSON *o = cJSON_CreateObject();
 	cryo_json_str(o, "path", path);
 	cryo_json_str(o, "why", why);
@@ -412,8 +417,9 @@ static void progress(struct pass *p, size_t n)
 }
 
 /* Read one artifact whole, hashing it, and (a != NULL) write it into the
- * archive.  Exactly the size the header announced goes in: a file that
- * grew or shrank since the walk fails its hash check afterwards. */
+ * archive: exactly the size the walk saw.  A file that is not that size
+ * any more (grew, shrank, still being written) is an error, never a hash:
+ * sealing it would make an archive that cannot verify. */
 static int stream_file(struct pass *p, int casefd, const struct file *f, struct archive *a,
 		       char sha_out[CRYO_SHA256_HEX], struct cryo_sha256 *sha, struct cryo_error *err)
 {
@@ -423,38 +429,40 @@ static int stream_file(struct pass *p, int casefd, const struct file *f, struct 
 	struct stat st;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return cryo_error_set(err, CRYO_EXIT_NO, 0, "%s is no longer a regular file", f->path);
+	if ((uint64_t)st.st_size != f->size)
+		return cryo_error_set(err, CRYO_EXIT_TEMPFAIL, 0, "%s changed size while cryo-pack read it (still being written?)",
+				      f->path);
 	cryo_sha256_reset(sha);
 	uint64_t left = f->size;
-	bool short_read = false;
 	if (a && add_header(a, f->path, f->size, f->mtime, err) < 0)
 		return -1;
 	while (left) {
+		if (cryo_interrupted)
+			return cryo_error_set(err, CRYO_EXIT_TEMPFAIL, EINTR, "interrupted");
 		size_t want = left < CHUNK ? (size_t)left : CHUNK;
 		ssize_t n = read(fd, p->chunk, want);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return cryo_error_sys(err, "read %s", f->path);
-		if (n == 0) {
-			/* shrank: pad to the announced size; the hash says it changed */
-			short_read = true;
-			memset(p->chunk, 0, want);
-			n = (ssize_t)want;
-		}
-		if (!short_read)
-			cryo_sha256_update(sha, p->chunk, (size_t)n);
+		if (n == 0)
+			return cryo_error_set(err, CRYO_EXIT_TEMPFAIL, 0, "%s shrank while cryo-pack read it", f->path);
+		cryo_sha256_update(sha, p->chunk, (size_t)n);
 		if (a && add_data(a, f->path, p->chunk, (size_t)n, err) < 0)
 			return -1;
 		left -= (uint64_t)n;
 		progress(p, (size_t)n);
 	}
-	/* grew: the bytes past the size are hashed, so it fails the check */
+	/* one byte past the end tells growth, without reading what grew */
+	char probe;
 	ssize_t extra;
-	while ((extra = read(fd, p->chunk, CHUNK)) > 0)
-		cryo_sha256_update(sha, p->chunk, (size_t)extra);
+	do
+		extra = read(fd, &probe, 1);
+	while (extra < 0 && errno == EINTR);
+	if (extra > 0)
+		return cryo_error_set(err, CRYO_EXIT_TEMPFAIL, 0, "%s grew while cryo-pack read it (still being written?)",
+				      f->path);
 	cryo_sha256_final_hex(sha, sha_out);
-	if (short_read)
-		snprintf(sha_out, CRYO_SHA256_HEX, "%064d", 0); /* no file has this hash */
 	return 0;
 }
 
@@ -677,7 +685,7 @@ static int do_pack(const struct cryo_pack_request *req, struct pack_state *s, cJ
 	cJSON *det = cJSON_GetObjectItemCaseSensitive(s->seal.obj, "details");
 	cryo_json_str(det, "archive", archive_name);
 	cryo_json_num(det, "artifacts", (double)s->files.n);
-	cryo_json_str(det, "signed_by", keyid);
+	cryo_json_str(det, "signed_by", keyid); /* "" is written as null */
 	if (cJSON_GetArraySize(changed))
 		cJSON_AddItemToObject(det, "changed_after_capture", cJSON_Duplicate(changed, 1));
 	if (cJSON_GetArraySize(unrecorded))
@@ -891,6 +899,7 @@ static int do_pack(const struct cryo_pack_request *req, struct pack_state *s, cJ
 	cryo_json_num(result, "members", (double)(s->files.n + 2));
 	cryo_json_num(result, "input_bytes", (double)(p.done));
 	cryo_json_str(result, "custody_head", headtxt);
+	cryo_json_num(result, "skipped_count", (double)s->files.nskipped);
 	cJSON_AddItemToObject(result, "unrecorded", steal_pointer(&unrecorded));
 	cJSON_AddItemToObject(result, "changed_after_capture", steal_pointer(&changed));
 	return 0;

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +147,8 @@ int cryo_write_file_new_at(int dirfd, const char *name, const void *data, size_t
 	fsync(dirfd);
 	return 0;
 }
+
+volatile sig_atomic_t cryo_interrupted;
 
 uint64_t cryo_now_realtime_ns(void)
 {

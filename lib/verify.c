@@ -36,6 +36,9 @@ struct checker {
 	char manifest_sha[CRYO_SHA256_HEX];
 	struct cryo_manifest man;
 	bool have_man;
+	size_t *order;          /* manifest indexes sorted by path: lookups in log time */
+	size_t named_missing;   /* 1 + the index last reported as replaced */
+	uint64_t announced;     /* what the manifest says the tar holds, bounded */
 	size_t next;            /* the member expected next */
 	size_t cur;             /* the member being read, or SIZE_MAX */
 	uint64_t cur_got;
@@ -54,8 +57,8 @@ static void bad(struct checker *c, const char *member, const char *fmt, ...) __a
 static void bad(struct checker *c, const char *member, const char *fmt, ...)
 {
 	char why[1024], safe[512];
-	if (!member)
-		member = "";
+	if (!member || !member[0])
+		member = "(a member with no readable name)";
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
@@ -71,8 +74,16 @@ static void bad(struct checker *c, const char *member, const char *fmt, ...)
 	}
 }
 
+static const struct cryo_manifest *sort_man; /* for qsort: one verification at a time */
+
+static int order_cmp(const void *a, const void *b)
+{
+	return strcmp(sort_man->v[*(const size_t *)a].path, sort_man->v[*(const size_t *)b].path);
+}
+
 static void checker_free(struct checker *c)
 {
+	free(c->order);
 	if (c->have_man)
 		cryo_manifest_free(&c->man);
 	if (c->sha)
@@ -132,11 +143,21 @@ static int checker_trust(struct checker *c, const char *sig, size_t siglen)
 		return -1;
 	}
 	c->have_man = true;
+	if ((c->order = malloc(c->man.n * sizeof(*c->order)))) {
+		for (size_t i = 0; i < c->man.n; i++)
+			c->order[i] = i;
+		sort_man = &c->man;
+		qsort(c->order, c->man.n, sizeof(*c->order), order_cmp);
+	}
 	const char *by = cryo_json_get_str(c->man.json, "signed_by"), *sid = cryo_json_get_str(s, "key_id");
 	if (sid && (!by || strcmp(by, sid) != 0))
 		bad(c, CRYO_MANIFEST, "says it was signed by %s, its signature is key %s", by ? by : "nobody", sid);
 	cryo_json_str(c->result, "case_id", c->man.case_id);
 	cryo_json_num(c->result, "members", (double)c->man.n);
+	/* every member's data and headers, and the three first members */
+	c->announced = CRYO_MANIFEST_MAX * 2ull + SIG_MAX + (1u << 20);
+	for (size_t i = 0; i < c->man.n; i++)
+		c->announced += c->man.v[i].size + 3 * 512 + 2 * strlen(c->man.v[i].path);
 	c->stage = WANT_SUMS;
 	return 0;
 }
@@ -151,9 +172,17 @@ static void checker_sums(struct checker *c, const char *text, size_t len)
 
 static ssize_t manifest_index(const struct checker *c, const char *name)
 {
-	for (size_t i = 0; i < c->man.n; i++)
-		if (!strcmp(c->man.v[i].path, name))
-			return (ssize_t)i;
+	size_t lo = 0, hi = c->man.n;
+	while (c->order && lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(c->man.v[c->order[mid]].path, name);
+		if (r == 0)
+			return (ssize_t)c->order[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return -1;
 }
 
@@ -163,6 +192,11 @@ static int member_begin(struct checker *c, const char *name, uint64_t size, bool
 	c->cur = SIZE_MAX;
 	if (c->next >= c->man.n || strcmp(c->man.v[c->next].path, name) != 0) {
 		ssize_t at = manifest_index(c, name);
+		if (at < 0 && c->next < c->man.n && c->named_missing != c->next + 1) {
+			/* a renamed member: the one expected here is named first */
+			bad(c, c->man.v[c->next].path, "missing or replaced (%s came in its place)", name);
+			c->named_missing = c->next + 1;
+		}
 		if (at < 0)
 			bad(c, name, "not in the manifest (an extra member)");
 		else if ((size_t)at < c->next)
@@ -257,6 +291,10 @@ static void checker_finish(struct checker *c)
 	cryo_json_bool(cust, "ok", false);
 	if (!c->custody || !c->casejson)
 		return; /* reported as a bad member already */
+	if (c->custody_len == 0) {
+		bad(c, CRYO_CUSTODY_MEMBER, "empty: no seal entry");
+		return;
+	}
 	cleanup_cjson cJSON *cj = cryo_json_parse(c->casejson, c->casejson_len);
 	const char *cid = cryo_json_get_str(cj, "case_id");
 	if (!cid || strcmp(cid, c->man.case_id) != 0) {
@@ -344,7 +382,6 @@ static int load_sig(const struct cryo_verify_request *req, struct cryo_minisig *
 	char id[CRYO_KEYID_HEX];
 	cryo_keyid(s->keynum, id);
 	cryo_json_str(sj, "key_id", id);
-	cryo_json_str(sj, "trusted_comment", s->trusted);
 	return 0;
 }
 
@@ -354,7 +391,10 @@ static int check_sig(const struct cryo_verify_request *req, const struct cryo_mi
 {
 	if (cryo_minisig_verify(req->pk, s, hash, msg, msglen, err) < 0)
 		return -1;
-	cryo_json_bool(cJSON_GetObjectItemCaseSensitive(result, "signature"), "ok", true);
+	cJSON *sj = cJSON_GetObjectItemCaseSensitive(result, "signature");
+	cryo_json_bool(sj, "ok", true);
+	/* only a verified trusted comment is shown: it is what the key says */
+	cryo_json_str(sj, "trusted_comment", s->trusted);
 	return 0;
 }
 
@@ -372,6 +412,10 @@ static la_ssize_t source_read(struct archive *a, void *arg, const void **out)
 {
 	struct source *s = arg;
 	for (;;) {
+		if (cryo_interrupted) {
+			archive_set_error(a, EINTR, "interrupted");
+			return -1;
+		}
 		ssize_t n = read(s->fd, s->buf, CHUNK);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -543,7 +587,7 @@ static int verify_archive(const struct cryo_verify_request *req, cJSON **result,
 	archive_read_support_format_tar(a);
 	archive_read_support_filter_zstd(a);
 	if (archive_read_open(a, &src, NULL, source_read, NULL) != ARCHIVE_OK) {
-		bad(&c, "ARCHIVE", "not a zstd-compressed tar: %s", archive_error_string(a));
+		bad(&c, "ARCHIVE", "unreadable as a zstd-compressed tar: %s", archive_error_string(a));
 		c.fatal = true;
 	}
 	if (req->extract && extract_begin(&x, req->extract, err) < 0) {
@@ -620,7 +664,18 @@ static int verify_archive(const struct cryo_verify_request *req, cJSON **result,
 			}
 			continue;
 		}
+		/* The tar stream may not hold more than the manifest announced:
+		 * a compression bomb stops here, and only the raw bytes are still
+		 * hashed, for the signature's verdict. */
+		if (c.have_man && (uint64_t)archive_filter_bytes(a, 0) > c.announced) {
+			bad(&c, "ARCHIVE", "holds more data than its manifest announces");
+			c.fatal = true;
+			break;
+		}
 		bool ok = member_begin(&c, name, size, regular) == 0;
+		if (!ok)
+			continue; /* not read: libarchive skips its stored bytes, a
+				   * sparse member is never expanded */
 		if (ok && x.disk) {
 			archive_entry_set_perm(e, 0600);
 			if (archive_write_header(x.disk, e) != ARCHIVE_OK) {
@@ -656,6 +711,10 @@ static int verify_archive(const struct cryo_verify_request *req, cJSON **result,
 	checker_finish(&c);
 	/* whatever libarchive left unread still belongs to the signed bytes */
 	for (ssize_t n; (n = read(src.fd, buf, CHUNK)) != 0;) {
+		if (cryo_interrupted) {
+			rc = cryo_error_set(err, CRYO_EXIT_TEMPFAIL, EINTR, "interrupted");
+			goto out;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -676,12 +735,14 @@ static int verify_archive(const struct cryo_verify_request *req, cJSON **result,
 			cryo_error_set(&c.first, CRYO_EXIT_NO, 0, "%s: %s%s%s", req->path, se.msg,
 				       first.msg[0] ? "; first bad member: " : "", first.msg);
 		} else if (c.have_man) {
-			char want[128];
-			snprintf(want, sizeof(want), "case:%s", c.man.case_id);
-			const char *at = strstr(sig.trusted, want);
-			size_t wl = strlen(want);
-			if (!at || (at[wl] != '\0' && at[wl] != '\t'))
-				bad(&c, "ARCHIVE", "its signature names another case (%s)", sig.trusted);
+			/* the trusted comment's tab-separated "case:" field, whole */
+			bool same = false;
+			size_t cl = strlen(c.man.case_id);
+			for (const char *f = sig.trusted; f && *f; f = strchr(f, '\t') ? strchr(f, '\t') + 1 : NULL)
+				if (!strncmp(f, "case:", 5) && !strncmp(f + 5, c.man.case_id, cl) && (f[5 + cl] == '\t' || !f[5 + cl]))
+					same = true;
+			if (!same)
+				bad(&c, "ARCHIVE", "its signature is not this case's (trusted comment: %s)", sig.trusted);
 		}
 	} else {
 		cryo_json_bool(cJSON_AddObjectToObject(res, "signature"), "ok", false);
@@ -714,25 +775,42 @@ static int read_member_file(int dirfd, const char *name, size_t max, char **out,
 	return cryo_read_fd(fd, name, max, out, len, err);
 }
 
-/* Files in the directory that the manifest does not name. */
+/* Files in the directory that the manifest does not name.  What cannot be
+ * looked at is bad too: a check that skips is a check that can be fooled. */
 static void find_extra(struct checker *c, int dirfd, const char *prefix, int depth)
 {
 	int dfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
 	cleanup_closedir DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	if (!d || depth > 32)
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
+		bad(c, prefix[0] ? prefix : ".", "directory cannot be read: %s", strerror(errno));
 		return;
+	}
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (cryo_is_dot(de->d_name))
 			continue;
 		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "/" : "", de->d_name);
-		struct stat st;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (snprintf(path, sizeof(path), "%s%s%s", prefix, prefix[0] ? "/" : "", de->d_name) >= (int)sizeof(path)) {
+			bad(c, prefix, "holds a path longer than any member's (an extra file)");
 			continue;
+		}
+		struct stat st;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			bad(c, path, "cannot be looked at: %s", strerror(errno));
+			continue;
+		}
 		if (S_ISDIR(st.st_mode)) {
+			/* members are at most 1024 bytes: 513 levels is already extra */
+			if (depth > 513) {
+				bad(c, path, "deeper than any member (an extra directory)");
+				continue;
+			}
 			cleanup_close int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub >= 0)
+			if (sub < 0)
+				bad(c, path, "directory cannot be opened: %s", strerror(errno));
+			else
 				find_extra(c, sub, path, depth + 1);
 			continue;
 		}
@@ -797,6 +875,10 @@ int cryo_verify_dir(const struct cryo_verify_request *req, cJSON **result, struc
 		if (member_begin(&c, name, (uint64_t)st.st_size, S_ISREG(st.st_mode)) < 0)
 			continue;
 		for (ssize_t n; (n = read(fd, data, CHUNK)) != 0;) {
+			if (cryo_interrupted) {
+				checker_free(&c);
+				return cryo_error_set(err, CRYO_EXIT_TEMPFAIL, EINTR, "interrupted");
+			}
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {

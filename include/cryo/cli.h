@@ -36,5 +36,8 @@ void cryo_print_version(void);
 int cryo_close_stdout(int rc);
 /* Refuse when not root, with a clear message (77). */
 int cryo_require_root(struct cryo_error *err);
+/* SIGINT, SIGTERM and SIGHUP set cryo_interrupted instead of killing: for
+ * tools that must remove what they half wrote. */
+void cryo_catch_interrupts(void);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 #include "cryo/error.h"
 
@@ -35,6 +36,11 @@ static inline bool cryo_is_dot(const char *name)
 /* Open path (relative) under dirfd without following any symlink or
  * leaving dirfd (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS). */
 int cryo_open_beneath(int dirfd, const char *path, int flags, struct cryo_error *err);
+
+/* Set by the tools' SIGINT/SIGTERM/SIGHUP handler (cryo_catch_interrupts):
+ * long loops check it and fail like any error, so their cleanup (temporary
+ * files, partial directories) runs. */
+extern volatile sig_atomic_t cryo_interrupted;
 
 uint64_t cryo_now_realtime_ns(void);
 uint64_t cryo_now_monotonic_ns(void);

@@ -145,6 +145,9 @@ static int do_pack(const struct options *o)
 	struct cryo_seckey *sk = NULL;
 	if (o->sec && cryo_seckey_load(o->sec, &o->pw, &sk, &err) < 0)
 		return cryo_report_error(&err);
+	/* after the password prompt, which ^C must still be able to leave:
+	 * from here an interrupt removes the temporaries and exits 75 */
+	cryo_catch_interrupts();
 	struct bar bar = { cryo_now_monotonic_ns(), 0 };
 	bool tty = isatty(STDERR_FILENO) && cryo_verbosity >= 0 && !o->json;
 	struct cryo_pack_request req = {

@@ -151,6 +151,7 @@ static int do_verify(const struct options *o)
 int main(int argc, char **argv)
 {
 	cryo_cli_init(argv[0]);
+	cryo_catch_interrupts(); /* so a partial extraction is removed */
 	struct options o = { 0 };
 	int rc = parse(argc, argv, &o);
 	if (rc >= 0)
