@@ -9,6 +9,7 @@
 #include "cryo/cleanup.h"
 #include "cryo/cli.h"
 #include "cryo/cut.h"
+#include "cryo/job.h"
 #include "cryo/output.h"
 #include "cryo/target.h"
 
@@ -141,60 +142,27 @@ static const struct cryo_column status_cols[] = {
 
 static int do_cut(const struct options *o)
 {
-	struct cryo_error err = { 0 };
-	if (cryo_require_root(&err) < 0)
-		return cryo_report_error(&err);
-	struct cryo_target t;
-	if (cryo_target_parse(o->target, &t, &err) < 0)
-		return cryo_usage_error("%s", err.msg);
 	const char *action = o->op == CRYO_CUT ? "cut" : o->op == CRYO_CUT_RESTORE ? "restore" : "status";
-	struct cryo_case kase = { .dirfd = -1 };
-	if (cryo_case_open(o->case_dir, "cryo-cut", o->target, &kase, &err) < 0)
-		return cryo_report_error(&err);
-	struct cryo_custody_entry entry = { 0 };
-	bool record = o->op != CRYO_CUT_STATUS;
-	if (record)
-		cryo_custody_begin(&entry, "cryo-cut", action, o->target, o->argc, o->argv);
-
-	struct cryo_containers all = { 0 };
+	struct cryo_job j;
 	cleanup_cjson cJSON *result = NULL;
-	int rc = 0;
-	size_t idx = 0;
-	bool resolved = false;
-	if (cryo_discover(&all, &err) < 0 || cryo_target_resolve(&t, &all, &idx, 1, &err) < 0 ||
-	    cryo_target_recheck(&t, &err) < 0) {
-		rc = cryo_report_error(&err);
-	} else {
-		resolved = true;
-		struct cryo_cut_request req = { .op = o->op, .mode = o->mode, .kase = &kase, .c = &all.v[idx],
-						.roots = &all.roots,
-						.entry = record ? &entry : NULL, .pcap_path = o->pcap,
-						.pcap_max_bytes = (uint64_t)o->pcap_max_bytes,
+	int rc = cryo_job_begin(&j, "cryo-cut", action, o->target, o->case_dir, o->op != CRYO_CUT_STATUS, o->argc,
+				o->argv);
+	if (rc == 0) {
+		struct cryo_cut_request req = { .op = o->op, .mode = o->mode, .kase = &j.kase, .c = j.c,
+						.roots = &j.all.roots, .entry = j.record ? &j.entry : NULL,
+						.pcap_path = o->pcap, .pcap_max_bytes = (uint64_t)o->pcap_max_bytes,
 						.pcap_seconds = (unsigned)o->pcap_seconds };
-		if (cryo_cut_run(&req, &result, &err) < 0)
-			rc = cryo_report_error(&err);
+		if (cryo_cut_run(&req, &result, &j.err) < 0)
+			rc = cryo_report_error(&j.err);
+	} else if (rc == CRYO_EXIT_USAGE) {
+		return rc;
 	}
-	const cJSON *w;
-	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(result, "warnings"))
-		cryo_warn("%s", w->valuestring);
-	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(result, "problems"))
-		cryo_warn("not done: %s", w->valuestring);
-
-	if (record) {
-		if (result)
-			cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(entry.obj, "details"), "result",
-					      cJSON_Duplicate(result, 1));
-		const char *st = cryo_json_get_str(result, "state");
-		struct cryo_error cerr;
-		if (cryo_custody_commit(&kase, &entry, rc == CRYO_EXIT_PARTIAL ? "partial" : rc ? "error" : "ok",
-					rc ? err.msg : st ? st : action,
-					&cerr) < 0) {
-			cryo_report_error(&cerr);
-			fprintf(stderr, "%s: NOT RECORDED in the custody log\n", cryo_progname);
-			if (!rc)
-				rc = CRYO_EXIT_PARTIAL;
-		}
-	}
+	char sid[130] = "";
+	if (j.c)
+		cryo_container_short_id(j.c, sid);
+	const char *st = cryo_json_get_str(result, "state");
+	struct cryo_error err = j.err;
+	rc = cryo_job_end(&j, rc, st ? st : action, result);
 	if (o->json) {
 		if (!result)
 			result = cJSON_CreateObject();
@@ -202,10 +170,7 @@ static int do_cut(const struct options *o)
 		if (rc && !cJSON_GetObjectItemCaseSensitive(result, "error"))
 			cryo_json_str(result, "error", err.msg);
 		cryo_print_json(stdout, result);
-	} else if (resolved && result && cryo_json_get_str(result, "state")) {
-		char sid[130];
-		const char *st = cryo_json_get_str(result, "state");
-		cryo_container_short_id(&all.v[idx], sid);
+	} else if (sid[0] && st) {
 		if (o->op == CRYO_CUT_STATUS) {
 			printf("%s: %s\n", sid, st);
 			cryo_print_table(stdout, cJSON_GetObjectItemCaseSensitive(result, "links"), status_cols,
@@ -222,10 +187,6 @@ static int do_cut(const struct options *o)
 				cryo_info("recording what the container sends to %s (written when the recorder stops)", pp);
 		}
 	}
-	if (entry.obj)
-		cryo_custody_abandon(&entry);
-	cryo_case_close(&kase);
-	cryo_containers_free(&all);
 	return rc;
 }
 
