@@ -8,33 +8,10 @@
 #include "cryo/output.h"
 #include "cryo/util.h"
 
-/* Well-formed UTF-8 (no overlong forms, no surrogates): pax stores names
- * as UTF-8, and a name that is not would be translated or refused by
- * whichever tool reads the archive. */
-static bool utf8_ok(const unsigned char *s)
-{
-	while (*s) {
-		unsigned c = *s, n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : 9;
-		if (n == 9)
-			return false;
-		unsigned cp = n == 0 ? c : n == 1 ? c & 0x1f : n == 2 ? c & 0x0f : c & 0x07;
-		for (unsigned i = 1; i <= n; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		s += n + 1;
-	}
-	return true;
-}
-
 bool cryo_member_path_ok(const char *path)
 {
 	size_t n = strlen(path);
-	if (n == 0 || n > CRYO_MEMBER_PATH_MAX || path[0] == '/' || !utf8_ok((const unsigned char *)path))
+	if (n == 0 || n > CRYO_MEMBER_PATH_MAX || path[0] == '/' || !cryo_utf8_valid(path))
 		return false;
 	for (const char *c = path; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '\\')

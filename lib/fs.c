@@ -7,6 +7,7 @@
 #include <locale.h>
 #include <stdarg.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -348,6 +349,24 @@ static void body_line(struct snap *s, const char *path, const struct statx *st, 
 		problem(s, "fs/bodyfile", "%s", e.msg);
 }
 
+/* A name the container chose: as a JSON string (bytes that are not UTF-8
+ * written as \xHH), and, when it is not UTF-8, its exact bytes in base64
+ * beside it (KEY_b64). */
+static void json_path(cJSON *o, const char *key, const char *name)
+{
+	cryo_json_str(o, key, name);
+	if (cryo_utf8_valid(name))
+		return;
+	size_t n = strlen(name), cap = sodium_base64_encoded_len(n, sodium_base64_VARIANT_ORIGINAL);
+	cleanup_free char *out = malloc(cap);
+	if (!out)
+		return;
+	sodium_bin2base64(out, cap, (const unsigned char *)name, n, sodium_base64_VARIANT_ORIGINAL);
+	char k[64];
+	snprintf(k, sizeof(k), "%s_b64", key);
+	cryo_json_str(o, k, out);
+}
+
 static const char *type_name(unsigned mode)
 {
 	return S_ISREG(mode) ? "file" : S_ISDIR(mode) ? "dir" : S_ISLNK(mode) ? "symlink" : S_ISCHR(mode) ? "char"
@@ -567,7 +586,7 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 	bool descend = false;
 	unsigned mode = st->stx_mode;
 	cJSON *ch = cJSON_CreateObject();
-	cryo_json_str(ch, "path", cpath);
+	json_path(ch, "path", cpath);
 	char sha[CRYO_SHA256_HEX] = "";
 	struct stat lst;
 	int layer = w->mode == DIFF ? lower_find(s, rel, &lst) : -1;
@@ -582,8 +601,9 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 		cryo_json_bool(ch, "in_lower", layer >= 0);
 		if (layer >= 0)
 			cryo_json_num(ch, "lower_size", (double)lst.st_size);
-		cJSON *d = cJSON_CreateString(cpath);
-		jsonw_add(&s->deleted, d);
+		cJSON *d = cJSON_CreateObject();
+		cryo_json_str(d, "p", cpath);
+		jsonw_add(&s->deleted, cJSON_GetObjectItemCaseSensitive(d, "p"));
 		cJSON_Delete(d);
 		s->deleted_n++;
 		const char *slash = strrchr(rel, '/');
@@ -655,7 +675,7 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 		target[n > 0 ? n : 0] = '\0';
 		archive_entry_set_symlink(ae, target);
 		archive_entry_set_size(ae, 0);
-		cryo_json_str(ch, "link_target", target);
+		json_path(ch, "link_target", target);
 	} else if (S_ISREG(mode)) {
 		s->files++;
 		uint64_t size = st->stx_size;
@@ -666,7 +686,7 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 				if (s->links[i].dev == dev && s->links[i].ino == st->stx_ino && w->tar) {
 					archive_entry_set_hardlink(ae, s->links[i].path);
 					archive_entry_set_size(ae, 0);
-					cryo_json_str(ch, "hardlink_to", s->links[i].path);
+					json_path(ch, "hardlink_to", s->links[i].path);
 					hard = true;
 					break;
 				}

@@ -2,6 +2,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cryo/output.h"
+#include "cryo/util.h"
 
 const cJSON *cryo_json_path(const cJSON *obj, const char *path)
 {
@@ -156,9 +157,45 @@ static cJSON *json_set(cJSON *obj, const char *key, cJSON *v)
 	return v;
 }
 
+/* JSON strings are UTF-8; names a container chose need not be.  Bytes
+ * that are not UTF-8 are written as the text \xHH (a reader that needs
+ * the exact bytes gets them elsewhere: fs/changes.json's path_b64). */
+static cJSON *utf8_string(const char *val)
+{
+	if (cryo_utf8_valid(val))
+		return cJSON_CreateString(val);
+	size_t n = strlen(val);
+	char *buf = malloc(n * 4 + 1), *o = buf;
+	if (!buf)
+		return NULL;
+	for (const unsigned char *p = (const unsigned char *)val; *p;) {
+		/* copy the longest valid UTF-8 sequence at p, or escape one byte */
+		unsigned c = *p, len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		char seq[5] = { 0 };
+		bool ok = len > 0;
+		for (unsigned i = 0; ok && i < len; i++) {
+			if (!p[i] || (i && (p[i] & 0xc0) != 0x80))
+				ok = false;
+			else
+				seq[i] = (char)p[i];
+		}
+		if (ok && cryo_utf8_valid(seq)) {
+			memcpy(o, seq, len);
+			o += len;
+			p += len;
+		} else {
+			o += sprintf(o, "\\x%02x", *p++);
+		}
+	}
+	*o = '\0';
+	cJSON *v = cJSON_CreateString(buf);
+	free(buf);
+	return v;
+}
+
 cJSON *cryo_json_str(cJSON *obj, const char *key, const char *val)
 {
-	return json_set(obj, key, !val || !*val ? cJSON_CreateNull() : cJSON_CreateString(val));
+	return json_set(obj, key, !val || !*val ? cJSON_CreateNull() : utf8_string(val));
 }
 
 cJSON *cryo_json_num(cJSON *obj, const char *key, double val)

@@ -48,6 +48,9 @@ uint64_t cryo_now_monotonic_ns(void);
 void cryo_format_utc_ns(uint64_t ns, char *buf, size_t size);
 
 bool cryo_is_hex(const char *s, size_t len);
+/* Well-formed UTF-8: no overlong forms, no surrogates, nothing past
+ * U+10FFFF. */
+bool cryo_utf8_valid(const char *s);
 bool cryo_has_prefix(const char *s, const char *prefix);
 bool cryo_has_suffix(const char *s, const char *suffix);
 /* Parse a decimal integer in [min,max] with nothing after it. */

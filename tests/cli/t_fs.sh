@@ -151,6 +151,19 @@ expect_eq change-symlink "$(jq -r '.[] | select(.path == "/tmp/to-shadow") | .li
 expect_eq deleted-list "$(jq -r '.[]' "$case/fs/deleted.json" | paste -sd,)" /bin/vi
 expect_eq excluded "$(jq -r '[.[] | select(.path | startswith("/var/tmp/"))] | length' "$ch")" 0
 jq -e . "$ch" >/dev/null && pass changes-valid-json || fail changes-valid-json "jq cannot parse changes.json"
+# strict UTF-8 JSON everywhere, and the exact bytes of a name that is not
+# UTF-8 beside its escaped form
+strict=$(/usr/bin/python3 - "$case/fs" <<'PY'
+import base64, json, sys
+d = sys.argv[1]
+for f in ("changes.json", "deleted.json", "mounts.json"):
+    json.loads(open(f"{d}/{f}", "rb").read().decode("utf-8"))
+ch = json.loads(open(f"{d}/changes.json", encoding="utf-8").read())
+bad = [c for c in ch if "path_b64" in c]
+print("strict", len(bad), base64.b64decode(bad[0]["path_b64"]) == b"/tmp/bad-\xff\xfe-utf8", bad[0]["path"])
+PY
+)
+expect_eq json-strict-utf8 "$strict" 'strict 1 True /tmp/bad-\xff\xfe-utf8'
 
 # mounts: listed, the tmpfs /dev/shm captured with the staged payload
 expect_eq mounts-shm "$(jq -r '.[] | select(.mountpoint == "/dev/shm") | .kind' "$case/fs/mounts.json")" tmpfs

@@ -454,6 +454,25 @@ TEST(print_json_escapes_control_characters)
 			  (unsigned char)*p);
 }
 
+TEST(json_strings_always_utf8)
+{
+	cleanup_cjson cJSON *o = cJSON_CreateObject();
+	cryo_json_str(o, "ok", "caf\xc3\xa9");
+	cryo_json_str(o, "bad", "a\xff\xfe\xc3\xa9\xc3" "b");
+	cryo_json_str(o, "overlong", "\xc0\xaf");
+	/* set twice: one key */
+	cryo_json_bool(o, "t", false);
+	cryo_json_bool(o, "t", true);
+	CHECK_STR_EQ(cryo_json_get_str(o, "ok"), "caf\xc3\xa9");
+	CHECK_STR_EQ(cryo_json_get_str(o, "bad"), "a\\xff\\xfe\xc3\xa9\\xc3" "b");
+	CHECK_STR_EQ(cryo_json_get_str(o, "overlong"), "\\xc0\\xaf");
+	CHECK_INT_EQ(cJSON_GetArraySize(o), 4);
+	CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "t")));
+	CHECK(cryo_utf8_valid("\xf0\x9f\x98\x80"));
+	CHECK(!cryo_utf8_valid("\xed\xa0\x80")); /* a surrogate */
+	CHECK(!cryo_utf8_valid("\xf4\x90\x80\x80")); /* past U+10FFFF */
+}
+
 TEST(json_helpers)
 {
 	cleanup_cjson cJSON *o = cJSON_CreateObject();
@@ -627,6 +646,7 @@ static const struct check_test tests[] = {
 	CHECK_TEST(print_table_nested_keys_and_narrow_columns),
 	CHECK_TEST(print_table_c1_controls),
 	CHECK_TEST(print_json_escapes_control_characters),
+	CHECK_TEST(json_strings_always_utf8),
 	CHECK_TEST(json_helpers),
 	CHECK_TEST(small_string_helpers),
 	CHECK_TEST(read_file_at),
