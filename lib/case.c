@@ -517,7 +517,7 @@ int cryo_artifact_begin(struct cryo_case *c, const char *relpath, struct cryo_ar
 		r = (unsigned)getpid();
 	snprintf(w->tmp, sizeof(w->tmp), ".%.200s.tmp-%08x", base, r);
 	w->fd = openat(w->dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (w->fd < 0 || !(w->sha = cryo_sha256_new())) {
+	if (w->fd < 0 || !(w->sha = cryo_sha256_new()) || !(w->buf = malloc(CRYO_ARTIFACT_BUF))) {
 		cryo_error_sys(err, "create %s/%s", c->path, relpath);
 		cryo_artifact_abort(w);
 		return -1;
@@ -525,11 +525,8 @@ int cryo_artifact_begin(struct cryo_case *c, const char *relpath, struct cryo_ar
 	return 0;
 }
 
-int cryo_artifact_write(struct cryo_artifact *w, const void *data, size_t len, struct cryo_error *err)
+static int artifact_flush(struct cryo_artifact *w, const char *p, size_t len, struct cryo_error *err)
 {
-	const char *p = data;
-	cryo_sha256_update(w->sha, data, len);
-	w->size += len;
 	while (len) {
 		ssize_t n = write(w->fd, p, len);
 		if (n < 0 && errno == EINTR)
@@ -542,9 +539,35 @@ int cryo_artifact_write(struct cryo_artifact *w, const void *data, size_t len, s
 	return 0;
 }
 
+/* Small writes (a JSON element, a body file line) are gathered: a
+ * snapshot of 100,000 files is otherwise 300,000 write(2) calls. */
+int cryo_artifact_write(struct cryo_artifact *w, const void *data, size_t len, struct cryo_error *err)
+{
+	cryo_sha256_update(w->sha, data, len);
+	w->size += len;
+	if (w->blen + len <= CRYO_ARTIFACT_BUF) {
+		memcpy(w->buf + w->blen, data, len);
+		w->blen += len;
+		return 0;
+	}
+	if (artifact_flush(w, w->buf, w->blen, err) < 0)
+		return -1;
+	w->blen = 0;
+	if (len >= CRYO_ARTIFACT_BUF)
+		return artifact_flush(w, data, len, err);
+	memcpy(w->buf, data, len);
+	w->blen = len;
+	return 0;
+}
+
 int cryo_artifact_commit(struct cryo_artifact *w, struct cryo_custody_entry *e, struct cryo_error *err)
 {
 	char hex[CRYO_SHA256_HEX];
+	if (artifact_flush(w, w->buf, w->blen, err) < 0) {
+		cryo_artifact_abort(w);
+		return -1;
+	}
+	w->blen = 0;
 	if (fsync(w->fd) < 0) {
 		cryo_error_sys(err, "fsync %s", w->relpath);
 		cryo_artifact_abort(w);
@@ -573,8 +596,11 @@ void cryo_artifact_abort(struct cryo_artifact *w)
 		close(w->dirfd);
 	if (w->sha)
 		cryo_sha256_free(w->sha);
+	free(w->buf);
 	w->fd = w->dirfd = -1;
 	w->sha = NULL;
+	w->buf = NULL;
+	w->blen = 0;
 }
 
 static int write_artifact(struct cryo_case *c, const char *relpath, const void *data, size_t len,

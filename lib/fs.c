@@ -69,7 +69,7 @@ void cryo_fs_mode_string(unsigned mode, char *buf)
 	const char *rwx = "rwxrwxrwx";
 	buf[0] = t;
 	buf[1] = '/';
-	buf[2] = t == 'r' ? '-' : t;
+	buf[2] = t; /* TSK repeats the type letter: "r/rrw-r--r--" (fls, mactime) */
 	for (int i = 0; i < 9; i++)
 		buf[3 + i] = (mode & (0400u >> i)) ? rwx[i] : '-';
 	if (mode & S_ISUID)
@@ -117,7 +117,11 @@ static void xattrs_read(int dirfd, const char *name, struct xattrs *x)
 		x->truncated = n < 0 && errno == ERANGE;
 		return;
 	}
-	for (char *k = list; k < list + n && x->n < 64; k += strlen(k) + 1) {
+	for (char *k = list; k < list + n; k += strlen(k) + 1) {
+		if (x->n == 64) {
+			x->truncated = true;
+			break;
+		}
 		ssize_t vs = lgetxattr(path, k, NULL, 0);
 		if (vs < 0 || vs > XATTR_VALUE_MAX)
 			continue;
@@ -144,22 +148,37 @@ static const struct xattr *xattr_get(const struct xattrs *x, const char *name)
 	return NULL;
 }
 
-/* overlayfs keeps its own state in trusted.overlay.* (or user.overlay.*
- * for an unprivileged mount): interpreted, not copied into the layer */
+/* overlayfs keeps its own state in trusted.overlay.*, or in user.overlay.*
+ * for a mount with "userxattr" (unprivileged).  Only that namespace is
+ * overlayfs's: on a trusted.* overlay, user.overlay.* is whatever a
+ * process inside chose to write, and honouring it would let the container
+ * hide a file (a forged whiteout) or its content (a forged metacopy). */
+static bool g_userxattr;
+
 static const struct xattr *ovl_get(const struct xattrs *x, const char *what)
 {
 	char k[64];
-	snprintf(k, sizeof(k), "trusted.overlay.%s", what);
-	const struct xattr *v = xattr_get(x, k);
-	if (v)
-		return v;
-	snprintf(k, sizeof(k), "user.overlay.%s", what);
+	snprintf(k, sizeof(k), "%s.overlay.%s", g_userxattr ? "user" : "trusted", what);
 	return xattr_get(x, k);
 }
 
+/* overlayfs's own xattrs: interpreted, not copied; anything else (a
+ * user.overlay.* a process set on a trusted.* overlay among them) is the
+ * file's and goes into the layer */
 static bool is_ovl_xattr(const char *name)
 {
-	return cryo_has_prefix(name, "trusted.overlay.") || cryo_has_prefix(name, "user.overlay.");
+	return cryo_has_prefix(name, g_userxattr ? "user.overlay." : "trusted.overlay.");
+}
+
+/* Reading evidence must not change it: no access time is updated (root
+ * may ask; a file it does not own and a kernel that refuses get a plain
+ * open). */
+static int open_at_noatime(int dirfd, const char *name, int flags)
+{
+	int fd = openat(dirfd, name, flags | O_NOATIME);
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, flags);
+	return fd;
 }
 
 /* --- artifact writers --------------------------------------------------------- */
@@ -195,6 +214,8 @@ static int tar_open(struct tarw *t, struct cryo_case *k, const char *relpath, st
 	    /* xattrs as SCHILY.xattr only: what GNU tar reads, without the
 	     * duplicate LIBARCHIVE.xattr records it warns about */
 	    archive_write_set_format_option(t->a, "pax", "xattrheader", "SCHILY") < ARCHIVE_WARN ||
+	    /* 1 MiB writes instead of 10 KiB ones; the end is not padded */
+	    archive_write_set_bytes_per_block(t->a, 1 << 20) != ARCHIVE_OK ||
 	    archive_write_set_bytes_in_last_block(t->a, 1) != ARCHIVE_OK ||
 	    archive_write_open2(t->a, t, NULL, tar_out, NULL, NULL) != ARCHIVE_OK) {
 		cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "libarchive: %s", t->a ? archive_error_string(t->a) : "no memory");
@@ -316,8 +337,9 @@ static void problem(struct snap *s, const char *path, const char *fmt, ...)
 }
 
 /* The body file: "SHA256|/path|inode|mode|uid|gid|size|atime|mtime|ctime|crtime".
- * The hash column holds the SHA-256 (mactime shows it as it is); '|', '\'
- * and bytes outside printable ASCII in names are written as \xHH. */
+ * The hash column (TSK's MD5 column, which mactime does not print) holds
+ * the SHA-256 for other readers of the file; '|', '\' and bytes outside
+ * printable ASCII in names are written as \xHH. */
 static void body_line(struct snap *s, const char *path, const struct statx *st, const char *sha)
 {
 	if (!s->body_open)
@@ -408,7 +430,7 @@ static void lower_hash(struct snap *s, int layer, const char *rel, char out[CRYO
 {
 	out[0] = '\0';
 	struct cryo_error e;
-	cleanup_close int fd = cryo_open_beneath(s->lower[layer], rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, &e);
+	cleanup_close int fd = cryo_open_beneath(s->lower[layer], rel, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOATIME, &e);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    (s->req->max_file_size && (uint64_t)st.st_size > s->req->max_file_size))
@@ -547,6 +569,7 @@ struct walk {
 	struct tarw *tar;
 	const char *prefix; /* the container path of the walk's root: "" for / */
 	dev_t dev;          /* PLAIN: stay on this filesystem */
+	uint64_t mnt_id;    /* PLAIN: and in this mount (0: unknown, dev decides) */
 	int root;
 };
 
@@ -715,7 +738,7 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 		} else if (!hard) {
 			/* opened only once lstat said regular, without following and
 			 * without blocking, and checked to be the same inode */
-			int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+			int fd = open_at_noatime(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 			struct stat fst;
 			const struct xattr *mc = w->mode == DIFF ? ovl_get(&x, "metacopy") : NULL;
 			if (fd >= 0 && (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode) || fst.st_ino != st->stx_ino)) {
@@ -733,7 +756,7 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 				struct stat ls2;
 				int ly = lower_find(s, lp, &ls2);
 				struct cryo_error e;
-				data_fd = ly >= 0 ? cryo_open_beneath(s->lower[ly], lp, O_RDONLY | O_NONBLOCK | O_NOCTTY, &e) : -1;
+				data_fd = ly >= 0 ? cryo_open_beneath(s->lower[ly], lp, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOATIME, &e) : -1;
 				cryo_json_bool(ch, "metacopy", true);
 				if (data_fd < 0)
 					problem(s, cpath, "metacopy file: its data was not found in the lower layers");
@@ -796,7 +819,9 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 	for (size_t i = 0; i < x.n; i++)
 		any_x |= !is_ovl_xattr(x.v[i].name);
 	if (any_x) {
-		cJSON *xa = cJSON_AddObjectToObject(ch, "xattrs");
+		/* an array, not an object: names are the container's bytes, and
+		 * a JSON key is never escaped by the string setter */
+		cJSON *xa = cJSON_AddArrayToObject(ch, "xattrs");
 		for (size_t i = 0; i < x.n; i++) {
 			if (is_ovl_xattr(x.v[i].name))
 				continue;
@@ -806,9 +831,14 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 			for (size_t b = 0; b < x.v[i].size; b++)
 				sprintf(hex + 2 * b, "%02x", ((unsigned char *)x.v[i].value)[b]);
 			hex[2 * x.v[i].size] = '\0';
-			cryo_json_str(xa, x.v[i].name, hex);
+			cJSON *xo = cJSON_CreateObject();
+			json_path(xo, "name", x.v[i].name);
+			cryo_json_str(xo, "value_hex", hex[0] ? hex : NULL);
+			cJSON_AddItemToArray(xa, xo);
 		}
 	}
+	if (x.truncated)
+		problem(s, cpath, "more extended attributes than cryo reads (64 of them, 64 KiB of names): some not recorded");
 	if (!wrote_header && archive_write_header(w->tar->a, ae) < ARCHIVE_WARN)
 		problem(s, cpath, "tar: %s", archive_error_string(w->tar->a));
 	archive_entry_free(ae);
@@ -887,14 +917,18 @@ static int walk_tree(struct walk *w, struct cryo_error *err)
 		const char *relp = rel.s + 1; /* without the leading '/' */
 		struct statx sx;
 		if (statx(dirfd(f->d), de->d_name, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC,
-			  STATX_BASIC_STATS | STATX_BTIME, &sx) < 0) {
+			  STATX_BASIC_STATS | STATX_BTIME | STATX_MNT_ID, &sx) < 0) {
 			if (errno != ENOENT)
 				problem(s, cpath.s, "stat: %s", strerror(errno));
 			path_pop(&rel, rold);
 			path_pop(&cpath, cold);
 			continue;
 		}
-		if (w->mode == PLAIN && makedev(sx.stx_dev_major, sx.stx_dev_minor) != w->dev) {
+		/* the mount id, not the device: an overlay's files report their
+		 * layer's device, and a bind mount of the same filesystem has
+		 * the same one */
+		if (w->mode == PLAIN && ((w->mnt_id && (sx.stx_mask & STATX_MNT_ID)) ? sx.stx_mnt_id != w->mnt_id
+						       : makedev(sx.stx_dev_major, sx.stx_dev_minor) != w->dev)) {
 			/* another filesystem mounted here: listed in mounts.json */
 			path_pop(&rel, rold);
 			path_pop(&cpath, cold);
@@ -913,7 +947,7 @@ static int walk_tree(struct walk *w, struct cryo_error *err)
 			break;
 		}
 		if (down) {
-			int sub = openat(dirfd(f->d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub = open_at_noatime(dirfd(f->d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			DIR *sd = sub >= 0 ? fdopendir(sub) : NULL;
 			if (!sd) {
 				problem(s, cpath.s, "cannot enter: %s", strerror(errno));
@@ -985,6 +1019,9 @@ static int capture_tree(struct snap *s, int rootfd, const char *mountpoint, cons
 		return -1;
 	struct walk w = { .s = s, .mode = PLAIN, .tar = &t, .prefix = mountpoint[1] ? mountpoint : "",
 			  .dev = st.st_dev };
+	struct statx rx;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &rx) == 0 && (rx.stx_mask & STATX_MNT_ID))
+		w.mnt_id = rx.stx_mnt_id;
 	int rc;
 	if (S_ISDIR(st.st_mode)) {
 		cleanup_close int dir = mountpoint[1] ? cryo_open_beneath(rootfd, mountpoint + 1, O_RDONLY | O_DIRECTORY, err)
@@ -1085,6 +1122,10 @@ static int snapshot(struct snap *s, struct cryo_error *err)
 	const struct cryo_fs_request *req = s->req;
 	const struct cryo_container *c = req->c;
 	cJSON *arts = cJSON_AddArrayToObject(s->result, "artifacts");
+	if (faccessat(req->kase->dirfd, "fs/rootfs-diff.tar", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		return cryo_error_set(err, CRYO_EXIT_USAGE, EEXIST,
+				      "%s already holds a filesystem snapshot (fs/rootfs-diff.tar): evidence is never replaced; use a new case directory",
+				      req->kase->path);
 	if (!c->rootfs.upperdir)
 		return cryo_error_set(err, CRYO_EXIT_UNAVAILABLE, 0,
 				      "container %s: its root is %s, not overlayfs: no upper dir to diff", c->id,
@@ -1092,6 +1133,7 @@ static int snapshot(struct snap *s, struct cryo_error *err)
 	/* the layer paths come from the kernel's record of the overlay mount
 	 * (mountinfo): the host's own directories, which the container cannot
 	 * change; Docker's lowerdirs are its own symlinks (overlay2/l/ID) */
+	g_userxattr = c->rootfs.userxattr;
 	cleanup_close int upper = open(c->rootfs.upperdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (upper < 0)
 		return cryo_error_sys(err, "open upper dir %s", c->rootfs.upperdir);

@@ -152,6 +152,8 @@ int cryo_overlay_parse(const char *super_opts, struct cryo_overlay *o, struct cr
 		} else if (strncmp(opt, "workdir=", 8) == 0) {
 			free(o->workdir);
 			o->workdir = decode_value(opt + 8, strlen(opt + 8));
+		} else if (strcmp(opt, "userxattr") == 0) {
+			o->userxattr = true;
 		} else if (strncmp(opt, "lowerdir+=", 10) == 0 || strncmp(opt, "datadir+=", 9) == 0) {
 			/* new mount API (Linux 6.8+): one layer per option */
 			const char *v = strchr(opt, '=') + 1;

@@ -799,7 +799,11 @@ static int do_pack(const struct cryo_pack_request *req, struct pack_state *s, cJ
 	ZSTD_CCtx_setParameter(s->sink.z, ZSTD_c_nbWorkers, req->threads > 0 ? req->threads : (int)(ncpu > 0 ? ncpu : 1));
 
 	cleanup_archive_w struct archive *a = archive_write_new();
+	/* 1 MiB blocks into the compressor, not 10 KiB ones; the end is not
+	 * padded (readers stop at the two zero blocks) */
 	if (!a || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+	    archive_write_set_bytes_per_block(a, 1 << 20) != ARCHIVE_OK ||
+	    archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK ||
 	    archive_write_open2(a, &s->sink, NULL, sink_write, NULL, NULL) != ARCHIVE_OK) {
 		cryo_sha256_free(fsha);
 		return cryo_error_set(err, CRYO_EXIT_SOFTWARE, 0, "libarchive: %s", a ? archive_error_string(a) : "no memory");

@@ -71,11 +71,14 @@ int cryo_case_write_artifact_new(struct cryo_case *c, const char *relpath, const
 /* A large artifact, streamed: written under a temporary name and hashed
  * as it goes; commit fsyncs, gives it its name (never replacing one) and
  * records size and SHA-256 in e.  Directories in relpath are made 0700. */
+#define CRYO_ARTIFACT_BUF (256u << 10)
 struct cryo_artifact {
 	int dirfd, fd;
 	char relpath[1024], base[256], tmp[300];
 	struct cryo_sha256 *sha;
 	uint64_t size;
+	char *buf;   /* small writes gathered, CRYO_ARTIFACT_BUF bytes */
+	size_t blen;
 };
 int cryo_artifact_begin(struct cryo_case *c, const char *relpath, struct cryo_artifact *w,
 			struct cryo_error *err);

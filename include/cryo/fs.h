@@ -36,7 +36,8 @@ struct cryo_fs_request {
 };
 
 /* *result (always set): artifacts, counts (entries, files, bytes, added,
- * modified, deleted), problems [strings].  A file that could not be read
+ * modified, deleted, excluded), warnings [strings], problems [{path,
+ * problem}].  A file that could not be read
  * or changed while read is a problem and the snapshot goes on: the caller
  * exits 2 when problems is not empty. */
 int cryo_fs_snapshot(const struct cryo_fs_request *req, cJSON **result, struct cryo_error *err);

@@ -2,6 +2,7 @@
 #ifndef CRYO_MOUNTINFO_H
 #define CRYO_MOUNTINFO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "cryo/error.h"
 
@@ -21,6 +22,8 @@ struct cryo_overlay {
 	char *upperdir, *workdir;
 	char **lowerdir; /* top-most first, as overlayfs stacks them */
 	size_t nlower;
+	bool userxattr;  /* its own state in user.overlay.* (unprivileged mount),
+			  * else trusted.overlay.* */
 };
 
 /* Decode the overlay super options of a mount ("lowerdir=a:b,upperdir=..").

@@ -49,6 +49,11 @@ os.setxattr(cap, "security.capability", bytes([0, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 
 os.setxattr(os.path.join(up, "tmp/new.txt"), "user.note", b"attacker was here")
 for n in [b"new\nline", b"<script>alert(1)<script>", b"bad-\xff\xfe-utf8"]:
     open(os.path.join(up.encode(), b"tmp/" + n), "w").write("h\n")
+# overlay state forged by the container (user.* on a trusted.* overlay):
+# a fake whiteout on a file it added, a fake metacopy on one it changed
+forged = os.path.join(up, "tmp/forged-whiteout"); open(forged, "w").close()
+os.setxattr(forged, "user.overlay.whiteout", b"y")
+os.setxattr(os.path.join(up, "etc/hostname"), "user.overlay.metacopy", b"")
 d = os.path.join(up, "tmp/long")
 os.makedirs(d)
 os.chdir(d)
@@ -63,6 +68,9 @@ open("bottom", "w").write("10000 levels down\n")
 PY
 
 case=$SCRATCH/case
+# (relatime moves an access time only once after a change: measured before
+# any snapshot reads the files)
+atime_before=$(stat -c %X "$upper/tmp/new.txt" "$upper/etc")
 expect_rc not-frozen-warns 0 timeout 120 cryo-fs --max-file-size 1M --exclude /tmp/deep -c "$SCRATCH/warmup" "$id"
 expect_match not-frozen-says "$OUT" "not frozen"
 cryo-freeze -q -c "$case" "$id" || fail freeze "cryo-freeze"
@@ -70,6 +78,16 @@ t0=$SECONDS
 expect_rc snapshot 0 timeout 300 cryo-fs --exclude '/var/tmp/*' -c "$case" "$id"
 say_secs=$((SECONDS - t0))
 diff=$case/fs/rootfs-diff.tar
+# reading evidence does not touch it: no access time moved, in the upper
+# dir or in the image layer below
+expect_eq atime-untouched "$(stat -c %X "$upper/tmp/new.txt" "$upper/etc")" "$atime_before"
+# the container's forged overlay xattrs are its files' xattrs, not orders
+expect_eq forged-whiteout-is-a-file "$(jq -r '.[] | select(.path == "/tmp/forged-whiteout") | .change + " " + .type' "$case/fs/changes.json")" "added file"
+expect_eq forged-metacopy-ignored "$(jq -r '.[] | select(.path == "/etc/hostname") | .sha256' "$case/fs/changes.json")" \
+	"$(sha256sum <"$upper/etc/hostname" | cut -d' ' -f1)"
+expect_eq forged-xattr-recorded "$(jq -r '.[] | select(.path == "/tmp/forged-whiteout") | .xattrs[0].name' "$case/fs/changes.json")" user.overlay.whiteout
+# a second snapshot into the same case is refused before any work
+expect_rc second-snapshot-refused 64 cryo-fs -c "$case" "$id"
 [ -s "$diff" ] && pass diff-written || fail diff-written "no $diff"
 
 # GNU tar and bsdtar read the same entries, with the right types

