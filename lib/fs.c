@@ -713,18 +713,9 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 					hard = true;
 					break;
 				}
-			if (!hard && s->nlinks < 1000000) {
-				if (s->nlinks == s->caplinks) {
-					size_t cap = s->caplinks ? s->caplinks * 2 : 64;
-					struct link *l = realloc(s->links, cap * sizeof(*l));
-					if (l) {
-						s->links = l;
-						s->caplinks = cap;
-					}
-				}
-				if (s->nlinks < s->caplinks)
-					s->links[s->nlinks++] = (struct link){ dev, st->stx_ino, strdup(rel) };
-			}
+			if (!hard && s->nlinks < 1000000 &&
+			    cryo_grow(&s->links, &s->caplinks, s->nlinks, sizeof(*s->links), 64) == 0)
+				s->links[s->nlinks++] = (struct link){ dev, st->stx_ino, strdup(rel) };
 		}
 		bool big = s->req->max_file_size && size > s->req->max_file_size;
 		if (!hard && big) {
@@ -954,15 +945,10 @@ static int walk_tree(struct walk *w, struct cryo_error *err)
 				if (sub >= 0)
 					close(sub);
 			} else {
-				if (n == cap) {
-					struct frame *ns = realloc(st, cap * 2 * sizeof(*st));
-					if (!ns) {
-						closedir(sd);
-						rc = cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "walk");
-						break;
-					}
-					st = ns;
-					cap *= 2;
+				if (cryo_grow(&st, &cap, n, sizeof(*st), 64) < 0) {
+					closedir(sd);
+					rc = cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "walk");
+					break;
 				}
 				st[n++] = (struct frame){ sd, rold, cold };
 				continue;

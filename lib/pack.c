@@ -69,14 +69,8 @@ static int records_load(const char *text, size_t len, struct records *r, struct 
 			if (!path || !sha || strlen(sha) != 64 || !cJSON_IsNumber(size) || size->valuedouble < 0 ||
 			    size->valuedouble > 9007199254740992.0)
 				continue;
-			if (r->n == r->cap) {
-				size_t cap = r->cap ? r->cap * 2 : 64;
-				struct record *v = realloc(r->v, cap * sizeof(*v));
-				if (!v)
-					return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "custody records");
-				r->v = v;
-				r->cap = cap;
-			}
+			if (cryo_grow(&r->v, &r->cap, r->n, sizeof(*r->v), 64) < 0)
+				return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "custody records");
 			struct record *x = &r->v[r->n];
 			memset(x, 0, sizeof(*x));
 			if (!(x->path = strdup(path)))
@@ -200,14 +194,8 @@ static int walk(int dirfd, const char *prefix, int depth, struct files *f, struc
 		}
 		if (f->n >= CRYO_MEMBERS_MAX)
 			return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "more than %d files in the case", CRYO_MEMBERS_MAX);
-		if (f->n == f->cap) {
-			size_t cap = f->cap ? f->cap * 2 : 256;
-			struct file *v = realloc(f->v, cap * sizeof(*v));
-			if (!v)
-				return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "file list");
-			f->v = v;
-			f->cap = cap;
-		}
+		if (cryo_grow(&f->v, &f->cap, f->n, sizeof(*f->v), 256) < 0)
+			return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "file list");
 		struct file *x = &f->v[f->n];
 		memset(x, 0, sizeof(*x));
 		if (!(x->path = strdup(path)))

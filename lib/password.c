@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <sodium.h>
 #include "cryo/cleanup.h"
+#include "cryo/cli.h"
 #include "cryo/password.h"
 #include "cryo/util.h"
 
@@ -120,4 +121,21 @@ int cryo_seckey_load(const char *path, const struct cryo_password_source *src, s
 	cryo_password_free(pw);
 	sodium_memzero(text, len);
 	return r < 0 ? cryo_error_wrap(err, "%s", path) : 0;
+}
+
+int cryo_password_option(int c, const char *arg, struct cryo_password_source *src)
+{
+	long fd;
+	if (c == 'F') {
+		if (cryo_parse_long(arg, 0, 1 << 20, &fd) < 0)
+			return cryo_usage_error("--password-fd wants a descriptor number, not '%s'", arg);
+		src->fd = (int)fd;
+	} else if (c == 'E') {
+		src->env = arg;
+	} else {
+		return -1;
+	}
+	if (src->fd >= 0 && src->env)
+		return cryo_usage_error("--password-fd and --password-env exclude each other");
+	return 0;
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -398,3 +399,18 @@ bool cryo_utf8_valid(const char *str)
 	return true;
 }
 
+
+int cryo_grow(void *vp, size_t *cap, size_t n, size_t elem, size_t first)
+{
+	if (n < *cap)
+		return 0;
+	size_t ncap = *cap ? *cap * 2 : first;
+	if (ncap <= n || ncap > SIZE_MAX / elem)
+		return -1;
+	void *v = realloc(*(void **)vp, ncap * elem);
+	if (!v)
+		return -1;
+	*(void **)vp = v;
+	*cap = ncap;
+	return 0;
+}

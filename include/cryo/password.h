@@ -16,6 +16,14 @@ struct cryo_password_source {
 	const char *env;     /* environment variable name */
 };
 
+/* The two options every tool that reads a secret key takes; put these in
+ * its getopt_long table, and hand each option to cryo_password_option. */
+#define CRYO_PASSWORD_LONGOPTS \
+	{ "password-fd", required_argument, NULL, 'F' }, { "password-env", required_argument, NULL, 'E' }
+/* -1: not a password option; 0: taken; else a usage error's exit code
+ * (reported).  Also checks they are not both given. */
+int cryo_password_option(int c, const char *arg, struct cryo_password_source *src);
+
 /* confirm: ask twice on a terminal (a new key's password). */
 int cryo_password_read(const struct cryo_password_source *src, const char *prompt, bool confirm,
 		       char **out, struct cryo_error *err);

@@ -33,6 +33,10 @@ static inline bool cryo_is_dot(const char *name)
 	return name[0] == '.' && (name[1] == '\0' || (name[1] == '.' && name[2] == '\0'));
 }
 
+/* Room for element n of the array *vp (elem bytes each, cap of them): the
+ * capacity doubles from first.  -1 when out of memory (the array is kept). */
+int cryo_grow(void *vp, size_t *cap, size_t n, size_t elem, size_t first);
+
 /* Open path (relative) under dirfd without following any symlink or
  * leaving dirfd (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS). */
 int cryo_open_beneath(int dirfd, const char *path, int flags, struct cryo_error *err);

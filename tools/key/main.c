@@ -50,13 +50,12 @@ static int parse(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "public", required_argument, NULL, 'p' },  { "secret", required_argument, NULL, 's' },
 		{ "unencrypted", no_argument, NULL, 'W' },   { "comment", required_argument, NULL, 'c' },
-		{ "force", no_argument, NULL, 'f' },         { "password-fd", required_argument, NULL, 'F' },
-		{ "password-env", required_argument, NULL, 'E' }, CRYO_COMMON_LONGOPTS,
+		{ "force", no_argument, NULL, 'f' },         CRYO_PASSWORD_LONGOPTS,
+		CRYO_COMMON_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	o->pw.fd = -1;
 	int c, rc;
-	long fd;
 	while ((c = getopt_long(argc, argv, "p:s:Wc:f" CRYO_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p': o->pub = optarg; break;
@@ -64,14 +63,10 @@ static int parse(int argc, char **argv, struct options *o)
 		case 'W': o->unencrypted = true; break;
 		case 'c': o->comment = optarg; break;
 		case 'f': o->force = true; break;
-		case 'F':
-			if (cryo_parse_long(optarg, 0, 1 << 20, &fd) < 0)
-				return cryo_usage_error("--password-fd wants a descriptor number, not '%s'", optarg);
-			o->pw.fd = (int)fd;
-			break;
-		case 'E': o->pw.env = optarg; break;
 		default:
-			if ((rc = cryo_cli_common_option(c, &o->json, usage)) >= 0)
+			if ((rc = cryo_password_option(c, optarg, &o->pw)) >= 0 && rc != 0)
+				return rc;
+			if (rc < 0 && (rc = cryo_cli_common_option(c, &o->json, usage)) >= 0)
 				return rc;
 		}
 	}
@@ -88,8 +83,6 @@ static int parse(int argc, char **argv, struct options *o)
 	} else {
 		return cryo_usage_error("unknown verb '%s' (generate or show)", o->verb);
 	}
-	if (o->pw.fd >= 0 && o->pw.env)
-		return cryo_usage_error("--password-fd and --password-env exclude each other");
 	return -1;
 }
 

@@ -61,7 +61,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "secret-key", required_argument, NULL, 's' }, { "unsigned", no_argument, NULL, 'U' },
 		{ "output", required_argument, NULL, 'o' },     { "force", no_argument, NULL, 'f' },
 		{ "level", required_argument, NULL, 'l' },      { "threads", required_argument, NULL, 'T' },
-		{ "password-fd", required_argument, NULL, 'F' }, { "password-env", required_argument, NULL, 'E' },
+		CRYO_PASSWORD_LONGOPTS,
 		CRYO_COMMON_LONGOPTS,                           { NULL, 0, NULL, 0 },
 	};
 	o->pw.fd = -1;
@@ -69,7 +69,6 @@ static int parse(int argc, char **argv, struct options *o)
 	o->argc = argc;
 	o->argv = argv;
 	int c, rc;
-	long fd;
 	while ((c = getopt_long(argc, argv, "s:o:fl:T:" CRYO_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->sec = optarg; break;
@@ -84,14 +83,10 @@ static int parse(int argc, char **argv, struct options *o)
 			if (cryo_parse_long(optarg, 1, 256, &o->threads) < 0)
 				return cryo_usage_error("--threads wants 1 to 256, not '%s'", optarg);
 			break;
-		case 'F':
-			if (cryo_parse_long(optarg, 0, 1 << 20, &fd) < 0)
-				return cryo_usage_error("--password-fd wants a descriptor number, not '%s'", optarg);
-			o->pw.fd = (int)fd;
-			break;
-		case 'E': o->pw.env = optarg; break;
 		default:
-			if ((rc = cryo_cli_common_option(c, &o->json, usage)) >= 0)
+			if ((rc = cryo_password_option(c, optarg, &o->pw)) >= 0 && rc != 0)
+				return rc;
+			if (rc < 0 && (rc = cryo_cli_common_option(c, &o->json, usage)) >= 0)
 				return rc;
 		}
 	}
@@ -103,8 +98,6 @@ static int parse(int argc, char **argv, struct options *o)
 					"nothing proves who made the archive or that it was not replaced");
 	if (o->sec && o->unsigned_ok)
 		return cryo_usage_error("-s and --unsigned exclude each other");
-	if (o->pw.fd >= 0 && o->pw.env)
-		return cryo_usage_error("--password-fd and --password-env exclude each other");
 	return -1;
 }
 
