@@ -1000,6 +1000,10 @@ static int capture_tree(struct snap *s, int rootfd, const char *mountpoint, cons
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return cryo_error_wrap(err, "mount %s", mountpoint);
+	/* a hard link can only point into its own tar */
+	for (size_t i = 0; i < s->nlinks; i++)
+		free(s->links[i].path);
+	s->nlinks = 0;
 	struct tarw t;
 	if (tar_open(&t, s->req->kase, artifact, err) < 0)
 		return -1;
@@ -1072,6 +1076,8 @@ static int do_mounts(struct snap *s, struct cryo_error *err)
 		cryo_json_str(o, "root", m.root);
 		cryo_json_str(o, "options", m.mount_opts);
 		cryo_json_str(o, "super_options", m.super_opts);
+		if (cryo_interrupted)
+			return cryo_error_set(err, CRYO_EXIT_TEMPFAIL, EINTR, "interrupted");
 		bool want = (!strcmp(kind, "tmpfs") && !s->req->no_tmpfs) || (!strcmp(kind, "volume") && s->req->volumes);
 		if (want && n < 1000) {
 			char art[64];

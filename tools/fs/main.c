@@ -52,8 +52,10 @@ static void usage(FILE *out)
 		"  -q, -v, -h, -V          quiet, verbose, help, version\n\n"
 		"Exit status: 0 done; 2 done, but some files could not be read or changed\n"
 		"while read (listed, and recorded in the custody log); 3 target not found;\n"
-		"4 ambiguous; 64 usage; 69 the root is not overlayfs; 71 system call\n"
-		"failed; 74 write failed; 77 not root (docs/exit-codes.md).\n");
+		"4 ambiguous; 64 usage (or the case already holds a snapshot); 65 bad\n"
+		"runtime state; 69 the root is not overlayfs; 70 internal; 71 system call\n"
+		"failed; 74 write failed; 75 interrupted (nothing half-written is left);\n"
+		"77 not root (docs/exit-codes.md).\n");
 }
 
 static int parse_size(const char *s, long *out)
