@@ -397,8 +397,8 @@ static const char *type_name(unsigned mode)
 
 static void ts(cJSON *o, const char *k, const struct statx_timestamp *t)
 {
-	char buf[40];
-	cryo_format_utc_ns((uint64_t)t->tv_sec * 1000000000ull + t->tv_nsec, buf, sizeof(buf));
+	char buf[64];
+	cryo_format_utc_ts(t->tv_sec, t->tv_nsec, buf, sizeof(buf));
 	cryo_json_str(o, k, buf);
 }
 

@@ -167,12 +167,18 @@ uint64_t cryo_now_monotonic_ns(void)
 
 void cryo_format_utc_ns(uint64_t ns, char *buf, size_t size)
 {
-	time_t s = (time_t)(ns / 1000000000ull);
+	cryo_format_utc_ts((int64_t)(ns / 1000000000ull), (uint32_t)(ns % 1000000000ull), buf, size);
+}
+
+void cryo_format_utc_ts(int64_t sec, uint32_t nsec, char *buf, size_t size)
+{
+	/* a file's times are whatever touch(1) set: before 1970 too */
+	time_t s = (time_t)sec;
 	struct tm tm;
-	gmtime_r(&s, &tm);
-	char date[32];
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, size, "%s.%09lluZ", date, (unsigned long long)(ns % 1000000000ull));
+	char date[40];
+	if (!gmtime_r(&s, &tm) || !strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm))
+		snprintf(date, sizeof(date), "@%lld", (long long)sec);
+	snprintf(buf, size, "%s.%09uZ", date, nsec % 1000000000u);
 }
 
 bool cryo_is_hex(const char *s, size_t len)

@@ -50,6 +50,8 @@ uint64_t cryo_now_realtime_ns(void);
 uint64_t cryo_now_monotonic_ns(void);
 /* "2026-11-29T05:13:55.212402713Z" (buf >= 32 bytes). */
 void cryo_format_utc_ns(uint64_t ns, char *buf, size_t size);
+/* The same from seconds that may be negative (a file's times). */
+void cryo_format_utc_ts(int64_t sec, uint32_t nsec, char *buf, size_t size);
 
 bool cryo_is_hex(const char *s, size_t len);
 /* Well-formed UTF-8: no overlong forms, no surrogates, nothing past

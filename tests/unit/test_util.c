@@ -222,6 +222,15 @@ TEST(parse_long_bounds)
 	CHECK_INT_EQ(v, 17); /* untouched on error */
 }
 
+TEST(format_utc_ts_before_1970)
+{
+	char buf[64];
+	cryo_format_utc_ts(-1, 500, buf, sizeof(buf));
+	CHECK_STR_EQ(buf, "1969-12-31T23:59:59.000000500Z");
+	cryo_format_utc_ts(0, 0, buf, sizeof(buf));
+	CHECK_STR_EQ(buf, "1970-01-01T00:00:00.000000000Z");
+}
+
 TEST(format_utc_ns)
 {
 	char buf[64];
@@ -638,6 +647,7 @@ static const struct check_test tests[] = {
 	CHECK_TEST(proc_stat_truncated),
 	CHECK_TEST(pids_parse),
 	CHECK_TEST(parse_long_bounds),
+	CHECK_TEST(format_utc_ts_before_1970),
 	CHECK_TEST(format_utc_ns),
 	CHECK_TEST(sha256_hex),
 	CHECK_TEST(error_set_sys_wrap),
