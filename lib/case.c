@@ -543,6 +543,10 @@ static int artifact_flush(struct cryo_artifact *w, const char *p, size_t len, st
  * snapshot of 100,000 files is otherwise 300,000 write(2) calls. */
 int cryo_artifact_write(struct cryo_artifact *w, const void *data, size_t len, struct cryo_error *err)
 {
+	if (w->failed)
+		return cryo_error_set(err, CRYO_EXIT_IOERR, 0, "%s: an earlier write failed", w->relpath);
+	/* hashed as accepted; a failed write fails the artifact as a whole,
+	 * so no hash of bytes that are not in the file is ever recorded */
 	cryo_sha256_update(w->sha, data, len);
 	w->size += len;
 	if (w->blen + len <= CRYO_ARTIFACT_BUF) {
@@ -550,11 +554,18 @@ int cryo_artifact_write(struct cryo_artifact *w, const void *data, size_t len, s
 		w->blen += len;
 		return 0;
 	}
-	if (artifact_flush(w, w->buf, w->blen, err) < 0)
+	if (artifact_flush(w, w->buf, w->blen, err) < 0) {
+		w->failed = true;
 		return -1;
+	}
 	w->blen = 0;
-	if (len >= CRYO_ARTIFACT_BUF)
-		return artifact_flush(w, data, len, err);
+	if (len >= CRYO_ARTIFACT_BUF) {
+		if (artifact_flush(w, data, len, err) < 0) {
+			w->failed = true;
+			return -1;
+		}
+		return 0;
+	}
 	memcpy(w->buf, data, len);
 	w->blen = len;
 	return 0;
@@ -563,6 +574,11 @@ int cryo_artifact_write(struct cryo_artifact *w, const void *data, size_t len, s
 int cryo_artifact_commit(struct cryo_artifact *w, struct cryo_custody_entry *e, struct cryo_error *err)
 {
 	char hex[CRYO_SHA256_HEX];
+	if (w->failed) {
+		cryo_error_set(err, CRYO_EXIT_IOERR, 0, "%s: a write failed; not kept", w->relpath);
+		cryo_artifact_abort(w);
+		return -1;
+	}
 	if (artifact_flush(w, w->buf, w->blen, err) < 0) {
 		cryo_artifact_abort(w);
 		return -1;
@@ -601,6 +617,7 @@ void cryo_artifact_abort(struct cryo_artifact *w)
 	w->sha = NULL;
 	w->buf = NULL;
 	w->blen = 0;
+	w->failed = false;
 }
 
 static int write_artifact(struct cryo_case *c, const char *relpath, const void *data, size_t len,

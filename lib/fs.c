@@ -28,6 +28,9 @@
 #define XATTR_VALUE_MAX 65536
 #define MAX_EXTENTS 65536
 #define MAX_PROBLEMS 1000
+#define SPARSE_MAX (64ull << 30)
+#define MAX_DEPTH 16384
+#define MAX_PATH_BYTES (64u << 10)
 
 /* --- small pieces ----------------------------------------------------------- */
 
@@ -89,10 +92,17 @@ struct xattr {
 	size_t size;
 };
 
+/* overlayfs's own attributes, fetched by name whatever the list says:
+ * a container that fills the list (E2BIG, or more than we keep) must not
+ * hide a whiteout, an opaque directory or a metacopy. */
+enum { OVL_WHITEOUT, OVL_OPAQUE, OVL_REDIRECT, OVL_METACOPY, OVL_N };
+static const char *const ovl_names[OVL_N] = { "whiteout", "opaque", "redirect", "metacopy" };
+
 struct xattrs {
 	struct xattr v[64];
 	size_t n;
 	bool truncated;
+	struct xattr ovl[OVL_N]; /* name NULL: absent */
 };
 
 static void xattrs_free(struct xattrs *x)
@@ -102,19 +112,49 @@ static void xattrs_free(struct xattrs *x)
 		free(x->v[i].value);
 	}
 	x->n = 0;
+	for (int i = 0; i < OVL_N; i++) {
+		free(x->ovl[i].value);
+		x->ovl[i] = (struct xattr){ 0 };
+	}
+}
+
+static bool g_userxattr;
+
+/* One attribute by name into out (value bounded); false when absent. */
+static bool xattr_fetch(const char *path, const char *name, struct xattr *out)
+{
+	char v[4096];
+	ssize_t n = lgetxattr(path, name, v, sizeof(v));
+	if (n < 0)
+		return false;
+	out->value = malloc(n ? (size_t)n : 1);
+	if (!out->value)
+		return false;
+	memcpy(out->value, v, (size_t)n);
+	out->size = (size_t)n;
+	out->name = (char *)name; /* static: not freed */
+	return true;
 }
 
 static void xattrs_read(int dirfd, const char *name, struct xattrs *x)
 {
 	x->n = 0;
 	x->truncated = false;
+	memset(x->ovl, 0, sizeof(x->ovl));
 	char path[PATH_MAX];
 	if (snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, name) >= (int)sizeof(path))
 		return;
+	static char keys[2][OVL_N][40];
+	const int ns = g_userxattr ? 1 : 0;
+	for (int i = 0; i < OVL_N; i++) {
+		if (!keys[ns][i][0])
+			snprintf(keys[ns][i], sizeof(keys[ns][i]), "%s.overlay.%s", ns ? "user" : "trusted", ovl_names[i]);
+		xattr_fetch(path, keys[ns][i], &x->ovl[i]);
+	}
 	char list[XATTR_LIST_MAX_BYTES];
 	ssize_t n = llistxattr(path, list, sizeof(list));
 	if (n <= 0) {
-		x->truncated = n < 0 && errno == ERANGE;
+		x->truncated = n < 0 && (errno == ERANGE || errno == E2BIG);
 		return;
 	}
 	for (char *k = list; k < list + n; k += strlen(k) + 1) {
@@ -140,26 +180,15 @@ static void xattrs_read(int dirfd, const char *name, struct xattrs *x)
 	}
 }
 
-static const struct xattr *xattr_get(const struct xattrs *x, const char *name)
-{
-	for (size_t i = 0; i < x->n; i++)
-		if (!strcmp(x->v[i].name, name))
-			return &x->v[i];
-	return NULL;
-}
 
 /* overlayfs keeps its own state in trusted.overlay.*, or in user.overlay.*
  * for a mount with "userxattr" (unprivileged).  Only that namespace is
  * overlayfs's: on a trusted.* overlay, user.overlay.* is whatever a
  * process inside chose to write, and honouring it would let the container
  * hide a file (a forged whiteout) or its content (a forged metacopy). */
-static bool g_userxattr;
-
-static const struct xattr *ovl_get(const struct xattrs *x, const char *what)
+static const struct xattr *ovl_get(const struct xattrs *x, int which)
 {
-	char k[64];
-	snprintf(k, sizeof(k), "%s.overlay.%s", g_userxattr ? "user" : "trusted", what);
-	return xattr_get(x, k);
+	return x->ovl[which].name ? &x->ovl[which] : NULL;
 }
 
 /* overlayfs's own xattrs: interpreted, not copied; anything else (a
@@ -317,7 +346,7 @@ struct snap {
 	size_t nlower;
 	struct link *links;
 	size_t nlinks, caplinks;
-	uint64_t entries, files, bytes, added, modified, deleted_n, excluded;
+	uint64_t entries, files, bytes, added, modified, deleted_n, excluded, problems_dropped;
 };
 
 static void problem(struct snap *s, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -328,8 +357,10 @@ static void problem(struct snap *s, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	if (cJSON_GetArraySize(s->problems) >= MAX_PROBLEMS)
+	if (cJSON_GetArraySize(s->problems) >= MAX_PROBLEMS) {
+		s->problems_dropped++;
 		return;
+	}
 	cJSON *o = cJSON_CreateObject();
 	cryo_json_str(o, "path", path);
 	cryo_json_str(o, "problem", why);
@@ -459,7 +490,8 @@ static void set_times(struct archive_entry *ae, const struct statx *st)
 
 /* The data of a regular file, from fd (possibly another layer's, for a
  * metacopy file): sparse extents found with SEEK_DATA/SEEK_HOLE, holes
- * hashed as the zeros they read as but not stored. */
+ * hashed as the zeros they read as but not stored.  1 (nothing written)
+ * for a file too fragmented to map and too large to store whole. */
 static int write_data(struct snap *s, struct tarw *t, struct archive_entry *ae, int fd, uint64_t size,
 		      const char *path, char sha[CRYO_SHA256_HEX], bool *short_read)
 {
@@ -481,7 +513,14 @@ static int write_data(struct snap *s, struct tarw *t, struct archive_entry *ae, 
 				h = (off_t)size;
 			if (next == cap) {
 				if (cap >= MAX_EXTENTS) {
-					sparse = false; /* too fragmented: stored whole */
+					/* too fragmented to map: stored whole when that is
+					 * small, else refused (a hostile file would fill the
+					 * case's disk with zeros) */
+					if (size > (1ull << 30)) {
+						free(ext);
+						return 1;
+					}
+					sparse = false;
 					break;
 				}
 				void *n = realloc(ext, sizeof(*ext) * cap * 2);
@@ -581,6 +620,16 @@ static bool excluded(struct snap *s, const char *cpath)
 	return false;
 }
 
+/* An entry whose data is not in the layer: empty, with its true size in
+ * an attribute a reader of the layer can see. */
+static void mark_not_captured(struct archive_entry *ae, uint64_t size)
+{
+	char v[32];
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)size);
+	archive_entry_xattr_add_entry(ae, "user.cryo.not-captured-size", v, strlen(v));
+	archive_entry_set_size(ae, 0);
+}
+
 /* An OCI marker (".wh.NAME" whiteout, ".wh..wh..opq"): an empty file. */
 static void add_marker(struct walk *w, const char *name, const struct statx *st, const char *cpath)
 {
@@ -614,7 +663,7 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 	struct stat lst;
 	int layer = w->mode == DIFF ? lower_find(s, rel, &lst) : -1;
 	bool whiteout = w->mode == DIFF && ((S_ISCHR(mode) && st->stx_rdev_major == 0 && st->stx_rdev_minor == 0) ||
-					    (S_ISREG(mode) && st->stx_size == 0 && ovl_get(&x, "whiteout")));
+					    (S_ISREG(mode) && st->stx_size == 0 && ovl_get(&x, OVL_WHITEOUT)));
 	s->entries++;
 
 	if (whiteout) {
@@ -640,6 +689,12 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 		return false;
 	}
 
+	/* a name of the OCI whiteout form that is no whiteout: in the layer
+	 * it would delete what it names (or, .wh..wh..opq, the whole lower
+	 * directory) when applied; recorded, kept out of the layer */
+	bool wh_named = w->mode == DIFF && cryo_has_prefix(name, ".wh.");
+	if (wh_named)
+		problem(s, cpath, "named like an OCI whiteout: recorded in changes.json, kept out of the layer");
 	struct archive_entry *ae = archive_entry_new();
 	archive_entry_set_pathname(ae, rel);
 	archive_entry_set_mode(ae, mode);
@@ -668,8 +723,8 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 	if (S_ISDIR(mode)) {
 		descend = true;
 		counted = layer < 0; /* a directory copied up is not itself a change */
-		const struct xattr *op = w->mode == DIFF ? ovl_get(&x, "opaque") : NULL;
-		const struct xattr *rd = w->mode == DIFF ? ovl_get(&x, "redirect") : NULL;
+		const struct xattr *op = w->mode == DIFF ? ovl_get(&x, OVL_OPAQUE) : NULL;
+		const struct xattr *rd = w->mode == DIFF ? ovl_get(&x, OVL_REDIRECT) : NULL;
 		if (op && op->size >= 1 && ((char *)op->value)[0] == 'y') {
 			cryo_json_bool(ch, "opaque", true);
 			counted = true;
@@ -683,7 +738,7 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 			counted = true;
 		}
 		archive_entry_set_size(ae, 0);
-		if (archive_write_header(w->tar->a, ae) < ARCHIVE_WARN)
+		if (!wh_named && archive_write_header(w->tar->a, ae) < ARCHIVE_WARN)
 			problem(s, cpath, "tar: %s", archive_error_string(w->tar->a));
 		wrote_header = true;
 		if (op && op->size >= 1 && ((char *)op->value)[0] == 'y') {
@@ -718,20 +773,23 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 				s->links[s->nlinks++] = (struct link){ dev, st->stx_ino, strdup(rel) };
 		}
 		bool big = s->req->max_file_size && size > s->req->max_file_size;
-		if (!hard && big) {
+		/* a sparse file is hashed whole (its holes as zeros): one of
+		 * exabytes (truncate -s, any process) would take centuries */
+		bool hollow = !big && size > SPARSE_MAX && (uint64_t)st->stx_blocks * 512 < size;
+		if (!hard && (big || hollow)) {
 			/* metadata only: the size stays true in the JSON; the layer
 			 * holds an empty file marked with the size it had */
-			char v[32];
-			snprintf(v, sizeof(v), "%llu", (unsigned long long)size);
-			archive_entry_xattr_add_entry(ae, "user.cryo.not-captured-size", v, strlen(v));
-			archive_entry_set_size(ae, 0);
-			cryo_json_str(ch, "content", "not captured (larger than --max-file-size)");
+			mark_not_captured(ae, size);
+			cryo_json_str(ch, "content", big ? "not captured (larger than --max-file-size)"
+							 : "not captured (a sparse file larger than 64 GiB)");
+			if (hollow)
+				problem(s, cpath, "a sparse file of %llu bytes: metadata only", (unsigned long long)size);
 		} else if (!hard) {
 			/* opened only once lstat said regular, without following and
 			 * without blocking, and checked to be the same inode */
 			int fd = open_at_noatime(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 			struct stat fst;
-			const struct xattr *mc = w->mode == DIFF ? ovl_get(&x, "metacopy") : NULL;
+			const struct xattr *mc = w->mode == DIFF ? ovl_get(&x, OVL_METACOPY) : NULL;
 			if (fd >= 0 && (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode) || fst.st_ino != st->stx_ino)) {
 				close(fd);
 				fd = -1;
@@ -741,16 +799,32 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 			if (fd >= 0 && mc) {
 				/* metacopy: the metadata is here, the data in a lower
 				 * layer (at the redirect path if there is one) */
-				const struct xattr *rd = ovl_get(&x, "redirect");
+				const struct xattr *rd = ovl_get(&x, OVL_REDIRECT);
 				cleanup_free char *from = rd ? strndup(rd->value, rd->size) : NULL;
-				const char *lp = from ? (from[0] == '/' ? from + 1 : from) : rel;
-				struct stat ls2;
+				/* an absolute redirect is from the layer's root; a relative
+				 * one (a rename in the same directory) is a sibling */
+				const char *slash = strrchr(rel, '/');
+				cleanup_free char *sib = from && from[0] != '/' && slash
+								 ? cryo_strdup_printf("%.*s/%s", (int)(slash - rel), rel, from)
+								 : NULL;
+				const char *lp = sib ? sib : from ? (from[0] == '/' ? from + 1 : from) : rel;
+				struct stat ls2, ds;
 				int ly = lower_find(s, lp, &ls2);
 				struct cryo_error e;
-				data_fd = ly >= 0 ? cryo_open_beneath(s->lower[ly], lp, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOATIME, &e) : -1;
+				data_fd = ly >= 0 && S_ISREG(ls2.st_mode)
+						  ? cryo_open_beneath(s->lower[ly], lp, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_NOATIME, &e)
+						  : -1;
+				if (data_fd >= 0 && (fstat(data_fd, &ds) < 0 || !S_ISREG(ds.st_mode) || (uint64_t)ds.st_size != size)) {
+					/* the data must be a regular file of the size the
+					 * metadata gives, or it is not this file's */
+					close(data_fd);
+					data_fd = -1;
+				}
 				cryo_json_bool(ch, "metacopy", true);
-				if (data_fd < 0)
+				if (data_fd < 0) {
 					problem(s, cpath, "metacopy file: its data was not found in the lower layers");
+					errno = ENOENT;
+				}
 			}
 			if (data_fd < 0) {
 				problem(s, cpath, "cannot read: %s", strerror(errno));
@@ -758,7 +832,15 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 			} else {
 				archive_entry_set_size(ae, (la_int64_t)size);
 				bool short_read = false;
-				if (write_data(s, w->tar, ae, data_fd, size, cpath, sha, &short_read) < 0) {
+				/* hashed all the same; only kept out of the layer */
+				int wr = wh_named ? write_data(s, NULL, NULL, data_fd, size, cpath, sha, &short_read)
+						  : write_data(s, w->tar, ae, data_fd, size, cpath, sha, &short_read);
+				if (wr == 1) {
+					mark_not_captured(ae, size);
+					cryo_json_str(ch, "content", "not captured (a sparse file too fragmented to map)");
+					problem(s, cpath, "a sparse file with more than %d extents: metadata only", MAX_EXTENTS);
+				}
+				if (wr < 0) {
 					if (data_fd != fd)
 						close(data_fd);
 					close(fd);
@@ -767,9 +849,11 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 					xattrs_free(&x);
 					return false;
 				}
-				wrote_header = true;
+				wrote_header = wr == 0;
 				struct stat after;
-				if (short_read || (fstat(fd, &after) == 0 &&
+				if (wr == 1) {
+					/* nothing was read */
+				} else if (short_read || (fstat(fd, &after) == 0 &&
 						   ((uint64_t)after.st_size != size || after.st_mtim.tv_sec != st->stx_mtime.tv_sec ||
 						    after.st_mtim.tv_nsec != st->stx_mtime.tv_nsec ||
 						    after.st_ctim.tv_sec != st->stx_ctime.tv_sec ||
@@ -777,7 +861,8 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 					cryo_json_bool(ch, "changed_while_read", true);
 					problem(s, cpath, "changed while it was read (the container is not frozen?)");
 				}
-				cryo_json_str(ch, "sha256", sha);
+				if (wr == 0)
+					cryo_json_str(ch, "sha256", sha);
 				if (data_fd != fd)
 					close(data_fd);
 			}
@@ -830,7 +915,7 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 	}
 	if (x.truncated)
 		problem(s, cpath, "more extended attributes than cryo reads (64 of them, 64 KiB of names): some not recorded");
-	if (!wrote_header && archive_write_header(w->tar->a, ae) < ARCHIVE_WARN)
+	if (!wrote_header && !wh_named && archive_write_header(w->tar->a, ae) < ARCHIVE_WARN)
 		problem(s, cpath, "tar: %s", archive_error_string(w->tar->a));
 	archive_entry_free(ae);
 	if (counted && w->mode == DIFF) {
@@ -932,6 +1017,13 @@ static int walk_tree(struct walk *w, struct cryo_error *err)
 			continue;
 		}
 		bool down = visit(w, dirfd(f->d), de->d_name, relp, cpath.s, &sx);
+		if (down && (n >= MAX_DEPTH || rel.len > MAX_PATH_BYTES)) {
+			/* every entry repeats its whole path in each artifact: past
+			 * this, a tree costs the square of its depth in evidence */
+			problem(s, cpath.s, "deeper than %d levels or %u bytes of path: not entered", MAX_DEPTH,
+				MAX_PATH_BYTES);
+			down = false;
+		}
 		if (w->tar->failed) {
 			*err = w->tar->err;
 			rc = -1;
@@ -1201,6 +1293,7 @@ int cryo_fs_snapshot(const struct cryo_fs_request *req, cJSON **result, struct c
 	cryo_json_num(cnt, "modified", (double)s.modified);
 	cryo_json_num(cnt, "deleted", (double)s.deleted_n);
 	cryo_json_num(cnt, "excluded", (double)s.excluded);
+	cryo_json_num(cnt, "problems_not_listed", (double)s.problems_dropped);
 	cryo_json_num(s.result, "seconds", (double)(cryo_now_monotonic_ns() - t0) / 1e9);
 	for (size_t i = 0; i < s.nlower; i++)
 		close(s.lower[i]);

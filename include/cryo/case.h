@@ -12,6 +12,7 @@
 #ifndef CRYO_CASE_H
 #define CRYO_CASE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "cryo/error.h"
@@ -79,6 +80,7 @@ struct cryo_artifact {
 	uint64_t size;
 	char *buf;   /* small writes gathered, CRYO_ARTIFACT_BUF bytes */
 	size_t blen;
+	bool failed; /* a write failed: commit refuses */
 };
 int cryo_artifact_begin(struct cryo_case *c, const char *relpath, struct cryo_artifact *w,
 			struct cryo_error *err);

@@ -271,6 +271,22 @@ expect_eq no-tmpfs "$(jq -r '[.[] | select(.captured != null)] | length' "$SCRAT
 
 cryo-freeze -q --thaw -c "$case" "$id"
 
+# a container that attacks the snapshot itself: names of the OCI whiteout
+# form (applied, they would delete /etc/passwd and the whole lower root)
+# and a sparse file of 100 TiB in a tmpfs (hashing it would take centuries)
+h=cryofsh-$$
+runc_start "$h" /bin/sleep 600 || fail start-h "runc"
+runc exec "$h" /bin/sh -c 'echo x >/etc/.wh.passwd; touch /.wh..wh..opq; truncate -s 109951162777600 /dev/shm/huge' ||
+	fail attack-h "runc exec"
+cryo-freeze -q -c "$SCRATCH/h" "$h"
+expect_rc hostile-partial 2 timeout 60 cryo-fs -c "$SCRATCH/h" "$h"
+expect_match hostile-wh-said "$OUT" "named like an OCI whiteout"
+expect_match hostile-sparse-said "$OUT" "a sparse file of 109951162777600 bytes"
+ht=$(tar -tf "$SCRATCH/h/fs/rootfs-diff.tar")
+[[ $ht != *".wh.passwd"* && $ht != *".wh..wh..opq"* ]] && pass hostile-wh-not-in-layer || fail hostile-wh-not-in-layer "$ht"
+expect_eq hostile-wh-recorded "$(jq -r '.[] | select(.path == "/etc/.wh.passwd") | .change' "$SCRATCH/h/fs/changes.json")" added
+cryo-freeze -q --thaw -c "$SCRATCH/h" "$h"
+
 # usage
 expect_rc no-case 64 cryo-fs "$id"
 expect_rc bad-size 64 cryo-fs --max-file-size 12Q -c "$case" "$id"
