@@ -278,6 +278,18 @@ h=cryofsh-$$
 runc_start "$h" /bin/sleep 600 || fail start-h "runc"
 runc exec "$h" /bin/sh -c 'echo x >/etc/.wh.passwd; touch /.wh..wh..opq; truncate -s 109951162777600 /dev/shm/huge' ||
 	fail attack-h "runc exec"
+# a file that changes while it is read (this container is not frozen yet):
+# every read is held 0.3 s (strace) while a writer inside appends
+if command -v strace >/dev/null; then
+	runc exec -d "$h" /bin/sh -c 'while :; do echo x >>/tmp/growing; usleep 10000; done'
+	wait_for 5 test -s "$(runc_upper "$h")/tmp/growing"
+	strace -f -qq -o /dev/null -e trace=pread64 -e inject=pread64:delay_enter=300000 \
+		cryo-fs -c "$SCRATCH/g" "$h" >/dev/null 2>&1
+	expect_eq changed-while-read "$(jq -r '.[] | select(.path == "/tmp/growing") | .changed_while_read' "$SCRATCH/g/fs/changes.json")" true
+	expect_match changed-while-read-said "$(jq -r '.details.result.problems[].problem' "$SCRATCH/g/custody.jsonl")" "changed while it was read"
+else
+	skip changed-while-read "strace missing (scripts/install-deps installs it)"
+fi
 cryo-freeze -q -c "$SCRATCH/h" "$h"
 expect_rc hostile-partial 2 timeout 60 cryo-fs -c "$SCRATCH/h" "$h"
 expect_match hostile-wh-said "$OUT" "named like an OCI whiteout"
