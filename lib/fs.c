@@ -346,8 +346,60 @@ struct snap {
 	size_t nlower;
 	struct link *links;
 	size_t nlinks, caplinks;
+	size_t *slots;     /* open addressing over links by (dev, ino): 1 + index, 0 free */
+	size_t nslots;
 	uint64_t entries, files, bytes, added, modified, deleted_n, excluded, problems_dropped;
 };
+
+/* The first name of each multiply-linked file, found by (dev, ino) in
+ * constant time: a container with 100,000 hard links costs a table, not
+ * a scan per file.  At most 1,000,000 are kept (then a later name is
+ * stored whole: larger evidence, never wrong). */
+static size_t link_slot(dev_t dev, ino_t ino, size_t nslots)
+{
+	uint64_t h = ((uint64_t)ino * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)dev * 0xc2b2ae3d27d4eb4full);
+	return (size_t)(h >> 17) & (nslots - 1);
+}
+
+static const struct link *link_find(const struct snap *s, dev_t dev, ino_t ino)
+{
+	for (size_t i = s->nslots ? link_slot(dev, ino, s->nslots) : 0; s->nslots && s->slots[i];
+	     i = (i + 1) & (s->nslots - 1)) {
+		const struct link *l = &s->links[s->slots[i] - 1];
+		if (l->dev == dev && l->ino == ino)
+			return l;
+	}
+	return NULL;
+}
+
+static void link_add(struct snap *s, dev_t dev, ino_t ino, const char *rel)
+{
+	if (s->nlinks >= 1000000 || cryo_grow(&s->links, &s->caplinks, s->nlinks, sizeof(*s->links), 64) < 0)
+		return;
+	if ((s->nlinks + 1) * 2 > s->nslots) {
+		size_t n = s->nslots ? s->nslots * 2 : 256;
+		size_t *slots = calloc(n, sizeof(*slots));
+		if (!slots)
+			return;
+		for (size_t k = 0; k < s->nlinks; k++) {
+			size_t i = link_slot(s->links[k].dev, s->links[k].ino, n);
+			while (slots[i])
+				i = (i + 1) & (n - 1);
+			slots[i] = k + 1;
+		}
+		free(s->slots);
+		s->slots = slots;
+		s->nslots = n;
+	}
+	char *copy = strdup(rel);
+	if (!copy)
+		return;
+	s->links[s->nlinks] = (struct link){ dev, ino, copy };
+	size_t i = link_slot(dev, ino, s->nslots);
+	while (s->slots[i])
+		i = (i + 1) & (s->nslots - 1);
+	s->slots[i] = ++s->nlinks;
+}
 
 static void problem(struct snap *s, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void problem(struct snap *s, const char *path, const char *fmt, ...)
@@ -760,17 +812,15 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 		bool hard = false;
 		if (st->stx_nlink > 1) {
 			dev_t dev = makedev(st->stx_dev_major, st->stx_dev_minor);
-			for (size_t i = 0; i < s->nlinks; i++)
-				if (s->links[i].dev == dev && s->links[i].ino == st->stx_ino && w->tar) {
-					archive_entry_set_hardlink(ae, s->links[i].path);
-					archive_entry_set_size(ae, 0);
-					json_path(ch, "hardlink_to", s->links[i].path);
-					hard = true;
-					break;
-				}
-			if (!hard && s->nlinks < 1000000 &&
-			    cryo_grow(&s->links, &s->caplinks, s->nlinks, sizeof(*s->links), 64) == 0)
-				s->links[s->nlinks++] = (struct link){ dev, st->stx_ino, strdup(rel) };
+			const struct link *first = link_find(s, dev, st->stx_ino);
+			if (first && w->tar) {
+				archive_entry_set_hardlink(ae, first->path);
+				archive_entry_set_size(ae, 0);
+				json_path(ch, "hardlink_to", first->path);
+				hard = true;
+			}
+			if (!hard)
+				link_add(s, dev, st->stx_ino, rel);
 		}
 		bool big = s->req->max_file_size && size > s->req->max_file_size;
 		/* a sparse file is hashed whole (its holes as zeros): one of
@@ -1096,6 +1146,8 @@ static int capture_tree(struct snap *s, int rootfd, const char *mountpoint, cons
 	for (size_t i = 0; i < s->nlinks; i++)
 		free(s->links[i].path);
 	s->nlinks = 0;
+	if (s->slots)
+		memset(s->slots, 0, s->nslots * sizeof(*s->slots));
 	struct tarw t;
 	if (tar_open(&t, s->req->kase, artifact, err) < 0)
 		return -1;
@@ -1301,6 +1353,7 @@ int cryo_fs_snapshot(const struct cryo_fs_request *req, cJSON **result, struct c
 	for (size_t i = 0; i < s.nlinks; i++)
 		free(s.links[i].path);
 	free(s.links);
+	free(s.slots);
 	free(s.buf);
 	free(s.zeros);
 	if (s.sha)
