@@ -65,7 +65,13 @@ struct candidates {
 	bool scanned_proc;
 };
 
-static void cand_add(struct candidates *c, const char *path)
+#define NSID_UNASKED INT32_MIN
+
+/* eager: ask the container's nsid for it now and keep it only if it has
+ * one (the /proc scan: thousands of namespaces, no fd kept for nothing);
+ * otherwise it is asked when needed (the host's and the named ones: few,
+ * and the host's usually answers first). */
+static void cand_add(struct candidates *c, const char *path, bool eager)
 {
 	if (c->n >= MAX_CANDIDATES)
 		return;
@@ -79,16 +85,17 @@ static void cand_add(struct candidates *c, const char *path)
 	struct cryo_error e;
 	if (cryo_netns_open(path, &cand.ns, &e) < 0)
 		return;
+	cand.nsid = NSID_UNASKED;
 	/* a namespace that vanished or will not answer is not the peer's */
-	if (cand.ns.ino == c->skip_ino || cryo_rtnl_nsid_of(c->csk, &cand.ns, &cand.nsid, &e) < 0 ||
-	    cand.nsid < 0) {
+	if (cand.ns.ino == c->skip_ino ||
+	    (eager && (cryo_rtnl_nsid_of(c->csk, &cand.ns, &cand.nsid, &e) < 0 || cand.nsid < 0))) {
 		cryo_netns_close(&cand.ns);
 		return;
 	}
 	c->v[c->n++] = cand;
 }
 
-static void cand_add_dir(struct candidates *c, const char *dir, const char *suffix)
+static void cand_add_dir(struct candidates *c, const char *dir, const char *suffix, bool eager)
 {
 	cleanup_closedir DIR *d = opendir(dir);
 	if (!d)
@@ -101,7 +108,7 @@ static void cand_add_dir(struct candidates *c, const char *dir, const char *suff
 			continue;
 		char path[PATH_MAX];
 		snprintf(path, sizeof(path), "%s/%s%s", dir, de->d_name, suffix);
-		cand_add(c, path);
+		cand_add(c, path, eager);
 	}
 }
 
@@ -118,6 +125,10 @@ static int find_peer_ns(struct candidates *cands, int32_t nsid, struct cryo_netn
 {
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < cands->n; i++) {
+			struct cryo_error e;
+			if (cands->v[i].nsid == NSID_UNASKED &&
+			    cryo_rtnl_nsid_of(cands->csk, &cands->v[i].ns, &cands->v[i].nsid, &e) < 0)
+				cands->v[i].nsid = -1;
 			if (cands->v[i].nsid == nsid) {
 				*out = &cands->v[i].ns;
 				return 0;
@@ -126,7 +137,7 @@ static int find_peer_ns(struct candidates *cands, int32_t nsid, struct cryo_netn
 		if (cands->scanned_proc)
 			break;
 		/* not among the named ones: look at every process's */
-		cand_add_dir(cands, "/proc", "/ns/net");
+		cand_add_dir(cands, "/proc", "/ns/net", true);
 		cands->scanned_proc = true;
 	}
 	return cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0,
@@ -715,11 +726,11 @@ static int do_plan(const struct cryo_cut_request *req, struct cryo_netns *cns, c
 	}
 	cands->csk = csk;
 	cands->skip_ino = cns->ino;
-	cand_add(cands, "/proc/self/ns/net");
+	cand_add(cands, "/proc/self/ns/net", false);
 	if (cands->n)
 		snprintf(cands->v[0].ns.ref, sizeof(cands->v[0].ns.ref), "host");
-	cand_add_dir(cands, "/run/netns", "");
-	cand_add_dir(cands, "/run/docker/netns", "");
+	cand_add_dir(cands, "/run/netns", "", false);
+	cand_add_dir(cands, "/run/docker/netns", "", false);
 
 	cleanup_cjson cJSON *plan = cJSON_CreateObject();
 	cryo_json_num(plan, "format", CUT_FORMAT);
