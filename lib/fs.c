@@ -774,7 +774,22 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 
 	if (S_ISDIR(mode)) {
 		descend = true;
-		counted = layer < 0; /* a directory copied up is not itself a change */
+		/* a directory copied up only because something below changed is
+		 * not itself a change; one whose mode or owner differs from the
+		 * image's is (chmod 777 /root) */
+		counted = layer < 0;
+		if (layer >= 0 && w->mode == DIFF &&
+		    ((lst.st_mode & 07777) != (mode & 07777) || lst.st_uid != st->stx_uid || lst.st_gid != st->stx_gid ||
+		     !S_ISDIR(lst.st_mode))) {
+			counted = true;
+			cJSON *lo = cJSON_AddObjectToObject(ch, "lower");
+			char lm[16];
+			snprintf(lm, sizeof(lm), "%04o", lst.st_mode & 07777);
+			cryo_json_str(lo, "type", type_name(lst.st_mode));
+			cryo_json_str(lo, "mode", lm);
+			cryo_json_num(lo, "uid", lst.st_uid);
+			cryo_json_num(lo, "gid", lst.st_gid);
+		}
 		const struct xattr *op = w->mode == DIFF ? ovl_get(&x, OVL_OPAQUE) : NULL;
 		const struct xattr *rd = w->mode == DIFF ? ovl_get(&x, OVL_REDIRECT) : NULL;
 		if (op && op->size >= 1 && ((char *)op->value)[0] == 'y') {

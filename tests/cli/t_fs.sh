@@ -36,6 +36,7 @@ runc exec --cap CAP_MKNOD "$id" /bin/sh -c "
 	echo '#!/bin/sh' >/tmp/suid && chmod 4755 /tmp/suid
 	truncate -s 10G /tmp/sparse && echo tail | dd of=/tmp/sparse bs=1 seek=5000000000 conv=notrunc 2>/dev/null
 	mkdir -p /var/tmp/stage && echo staged >/dev/shm/payload
+	chmod 777 /root
 " || fail attack "the scripted compromise failed"
 # what busybox cannot do inside, done on the upper dir from the host: a
 # socket, a file capability, user xattrs, hostile names, a deep tree
@@ -164,6 +165,8 @@ expect_eq change-added "$(jq -r '.[] | select(.path == "/tmp/new.txt") | .change
 expect_eq change-sha "$(jq -r '.[] | select(.path == "/tmp/new.txt") | .sha256' "$ch")" "$(sha256sum <"$upper/tmp/new.txt" | cut -d' ' -f1)"
 expect_eq change-modified "$(jq -r '.[] | select(.path == "/etc/hostname") | .change + " " + (.lower.size|tostring)' "$ch")" \
 	"modified $(stat -c %s "$ROOTFS/etc/hostname")"
+expect_eq change-dir-mode "$(jq -r '.[] | select(.path == "/root") | .change + " " + .mode + " " + .lower.mode' "$ch")" \
+	"modified 0777 $(stat -c %04a "$ROOTFS/root")"
 expect_eq change-opaque "$(jq -r '.[] | select(.path == "/cryo") | .opaque' "$ch")" true
 expect_eq change-symlink "$(jq -r '.[] | select(.path == "/tmp/to-shadow") | .link_target' "$ch")" /etc/shadow
 expect_eq deleted-list "$(jq -r '.[]' "$case/fs/deleted.json" | paste -sd,)" /bin/vi
