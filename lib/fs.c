@@ -96,7 +96,6 @@ struct xattr {
  * a container that fills the list (E2BIG, or more than we keep) must not
  * hide a whiteout, an opaque directory or a metacopy. */
 enum { OVL_WHITEOUT, OVL_OPAQUE, OVL_REDIRECT, OVL_METACOPY, OVL_N };
-static const char *const ovl_names[OVL_N] = { "whiteout", "opaque", "redirect", "metacopy" };
 
 struct xattrs {
 	struct xattr v[64];
@@ -120,6 +119,14 @@ static void xattrs_free(struct xattrs *x)
 
 static bool g_userxattr;
 
+/* overlayfs's own xattrs: interpreted, not copied; anything else (a
+ * user.overlay.* a process set on a trusted.* overlay among them) is the
+ * file's and goes into the layer */
+static bool is_ovl_xattr(const char *name)
+{
+	return cryo_has_prefix(name, g_userxattr ? "user.overlay." : "trusted.overlay.");
+}
+
 /* One attribute by name into out (value bounded); false when absent. */
 static bool xattr_fetch(const char *path, const char *name, struct xattr *out)
 {
@@ -136,21 +143,23 @@ static bool xattr_fetch(const char *path, const char *name, struct xattr *out)
 	return true;
 }
 
-static void xattrs_read(int dirfd, const char *name, struct xattrs *x)
+/* x->v: every attribute but overlayfs's own; x->ovl: those four, fetched
+ * by name when ovl (the upper dir: a mount's content has no overlay state,
+ * and its user.overlay.* are ordinary attributes). */
+static void xattrs_read(int dirfd, const char *name, bool ovl, struct xattrs *x)
 {
+	static const char *const keys[2][OVL_N] = {
+		{ "trusted.overlay.whiteout", "trusted.overlay.opaque", "trusted.overlay.redirect", "trusted.overlay.metacopy" },
+		{ "user.overlay.whiteout", "user.overlay.opaque", "user.overlay.redirect", "user.overlay.metacopy" },
+	};
 	x->n = 0;
 	x->truncated = false;
 	memset(x->ovl, 0, sizeof(x->ovl));
 	char path[PATH_MAX];
 	if (snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, name) >= (int)sizeof(path))
 		return;
-	static char keys[2][OVL_N][40];
-	const int ns = g_userxattr ? 1 : 0;
-	for (int i = 0; i < OVL_N; i++) {
-		if (!keys[ns][i][0])
-			snprintf(keys[ns][i], sizeof(keys[ns][i]), "%s.overlay.%s", ns ? "user" : "trusted", ovl_names[i]);
-		xattr_fetch(path, keys[ns][i], &x->ovl[i]);
-	}
+	for (int i = 0; ovl && i < OVL_N; i++)
+		xattr_fetch(path, keys[g_userxattr][i], &x->ovl[i]);
 	char list[XATTR_LIST_MAX_BYTES];
 	ssize_t n = llistxattr(path, list, sizeof(list));
 	if (n <= 0) {
@@ -158,6 +167,8 @@ static void xattrs_read(int dirfd, const char *name, struct xattrs *x)
 		return;
 	}
 	for (char *k = list; k < list + n; k += strlen(k) + 1) {
+		if (ovl && is_ovl_xattr(k))
+			continue; /* interpreted, never copied: fetched above */
 		if (x->n == 64) {
 			x->truncated = true;
 			break;
@@ -191,13 +202,6 @@ static const struct xattr *ovl_get(const struct xattrs *x, int which)
 	return x->ovl[which].name ? &x->ovl[which] : NULL;
 }
 
-/* overlayfs's own xattrs: interpreted, not copied; anything else (a
- * user.overlay.* a process set on a trusted.* overlay among them) is the
- * file's and goes into the layer */
-static bool is_ovl_xattr(const char *name)
-{
-	return cryo_has_prefix(name, g_userxattr ? "user.overlay." : "trusted.overlay.");
-}
 
 /* Reading evidence must not change it: no access time is updated (root
  * may ask; a file it does not own and a kernel that refuses get a plain
@@ -527,8 +531,7 @@ static void lower_hash(struct snap *s, int layer, const char *rel, char out[CRYO
 static void add_xattrs(struct archive_entry *ae, const struct xattrs *x)
 {
 	for (size_t i = 0; i < x->n; i++)
-		if (!is_ovl_xattr(x->v[i].name))
-			archive_entry_xattr_add_entry(ae, x->v[i].name, x->v[i].value, x->v[i].size);
+		archive_entry_xattr_add_entry(ae, x->v[i].name, x->v[i].value, x->v[i].size);
 }
 
 static void set_times(struct archive_entry *ae, const struct statx *st)
@@ -706,7 +709,7 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 {
 	struct snap *s = w->s;
 	struct xattrs x;
-	xattrs_read(dirfd, name, &x);
+	xattrs_read(dirfd, name, w->mode == DIFF, &x);
 	bool descend = false;
 	unsigned mode = st->stx_mode;
 	cJSON *ch = cJSON_CreateObject();
@@ -956,16 +959,11 @@ static bool visit(struct walk *w, int dirfd, const char *name, const char *rel, 
 			wrote_header = true;
 		}
 	}
-	bool any_x = false;
-	for (size_t i = 0; i < x.n; i++)
-		any_x |= !is_ovl_xattr(x.v[i].name);
-	if (any_x) {
+	if (x.n) {
 		/* an array, not an object: names are the container's bytes, and
 		 * a JSON key is never escaped by the string setter */
 		cJSON *xa = cJSON_AddArrayToObject(ch, "xattrs");
 		for (size_t i = 0; i < x.n; i++) {
-			if (is_ovl_xattr(x.v[i].name))
-				continue;
 			cleanup_free char *hex = malloc(x.v[i].size * 2 + 1);
 			if (!hex)
 				continue;
