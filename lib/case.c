@@ -571,9 +571,9 @@ int cryo_artifact_write(struct cryo_artifact *w, const void *data, size_t len, s
 	return 0;
 }
 
-int cryo_artifact_commit(struct cryo_artifact *w, struct cryo_custody_entry *e, struct cryo_error *err)
+static int artifact_commit(struct cryo_artifact *w, struct cryo_custody_entry *e, char hex[CRYO_SHA256_HEX],
+			   bool by_hash, bool *existed, struct cryo_error *err)
 {
-	char hex[CRYO_SHA256_HEX];
 	if (w->failed) {
 		cryo_error_set(err, CRYO_EXIT_IOERR, 0, "%s: a write failed; not kept", w->relpath);
 		cryo_artifact_abort(w);
@@ -589,17 +589,40 @@ int cryo_artifact_commit(struct cryo_artifact *w, struct cryo_custody_entry *e, 
 		cryo_artifact_abort(w);
 		return -1;
 	}
+	cryo_sha256_final_hex(w->sha, hex);
+	if (by_hash) {
+		size_t dir = strlen(w->relpath) - strlen(w->base);
+		snprintf(w->relpath + dir, sizeof(w->relpath) - dir, "%s", hex);
+		snprintf(w->base, sizeof(w->base), "%s", hex);
+	}
 	/* link(2): evidence already there is never replaced */
 	if (linkat(w->dirfd, w->tmp, w->dirfd, w->base, 0) < 0) {
+		if (by_hash && errno == EEXIST) {
+			*existed = true;
+			cryo_artifact_abort(w);
+			return 0;
+		}
 		cryo_error_sys(err, "create %s", w->relpath);
 		cryo_artifact_abort(w);
 		return -1;
 	}
-	cryo_sha256_final_hex(w->sha, hex);
 	if (e && e->obj)
 		cryo_custody_artifact(e, w->relpath, w->size, hex);
 	cryo_artifact_abort(w); /* the temporary name goes; the file stays */
 	return 0;
+}
+
+int cryo_artifact_commit(struct cryo_artifact *w, struct cryo_custody_entry *e, struct cryo_error *err)
+{
+	char hex[CRYO_SHA256_HEX];
+	return artifact_commit(w, e, hex, false, NULL, err);
+}
+
+int cryo_artifact_commit_by_hash(struct cryo_artifact *w, struct cryo_custody_entry *e, char hex[CRYO_SHA256_HEX],
+				 bool *existed, struct cryo_error *err)
+{
+	*existed = false;
+	return artifact_commit(w, e, hex, true, existed, err);
 }
 
 void cryo_artifact_abort(struct cryo_artifact *w)

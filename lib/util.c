@@ -420,3 +420,22 @@ int cryo_grow(void *vp, size_t *cap, size_t n, size_t elem, size_t first)
 	*cap = ncap;
 	return 0;
 }
+
+int cryo_parse_size(const char *s, long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned long long mul = 1;
+	if (*end == 'K' || *end == 'k')
+		mul = 1ull << 10;
+	else if (*end == 'M' || *end == 'm')
+		mul = 1ull << 20;
+	else if (*end == 'G' || *end == 'g')
+		mul = 1ull << 30;
+	if (end == s || *s == '-' || errno || (mul > 1 && end[1]) || (mul == 1 && *end) || v == 0 ||
+	    v > (1ull << 50) / mul)
+		return -1;
+	*out = (long)(v * mul);
+	return 0;
+}

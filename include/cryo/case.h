@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "cryo/error.h"
+#include "cryo/hash.h"
 
 #define CRYO_CASE_FORMAT 1
 #define CRYO_CUSTODY_LINE_MAX (32u << 20) /* one capture may record 100,000 files */
@@ -86,6 +87,12 @@ int cryo_artifact_begin(struct cryo_case *c, const char *relpath, struct cryo_ar
 			struct cryo_error *err);
 int cryo_artifact_write(struct cryo_artifact *w, const void *data, size_t len, struct cryo_error *err);
 int cryo_artifact_commit(struct cryo_artifact *w, struct cryo_custody_entry *e, struct cryo_error *err);
+/* Content-addressed: the file is named by its SHA-256 (the last component
+ * of the relpath given to begin is replaced by it).  A file already there
+ * under that name holds the same bytes, so this one is dropped and
+ * *existed set.  hex gets the hash either way. */
+int cryo_artifact_commit_by_hash(struct cryo_artifact *w, struct cryo_custody_entry *e,
+				 char hex[CRYO_SHA256_HEX], bool *existed, struct cryo_error *err);
 void cryo_artifact_abort(struct cryo_artifact *w);
 
 /* Read a small artifact back (bounded, no symlinks followed). */

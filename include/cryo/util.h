@@ -61,6 +61,9 @@ bool cryo_has_prefix(const char *s, const char *prefix);
 bool cryo_has_suffix(const char *s, const char *suffix);
 /* Parse a decimal integer in [min,max] with nothing after it. */
 int cryo_parse_long(const char *s, long min, long max, long *out);
+/* A size in bytes, with an optional K, M or G suffix (powers of 1024);
+ * more than zero, at most 1 PiB. */
+int cryo_parse_size(const char *s, long *out);
 char *cryo_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Join argv with spaces (for logs); caller frees. */
 char *cryo_join_argv(int argc, char *const argv[]);

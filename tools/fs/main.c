@@ -58,24 +58,6 @@ static void usage(FILE *out)
 		"77 not root (docs/exit-codes.md).\n");
 }
 
-static int parse_size(const char *s, long *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	unsigned long long mul = 1;
-	if (*end == 'K' || *end == 'k')
-		mul = 1ull << 10;
-	else if (*end == 'M' || *end == 'm')
-		mul = 1ull << 20;
-	else if (*end == 'G' || *end == 'g')
-		mul = 1ull << 30;
-	if (end == s || errno || (mul > 1 && end[1]) || (mul == 1 && *end) || v == 0 || v > (1ull << 50) / mul)
-		return -1;
-	*out = (long)(v * mul);
-	return 0;
-}
-
 static int parse(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -94,7 +76,7 @@ static int parse(int argc, char **argv, struct options *o)
 		case 'O': o->volumes = true; break;
 		case 'N': o->no_tmpfs = true; break;
 		case 'S':
-			if (parse_size(optarg, &o->max_file_size) < 0)
+			if (cryo_parse_size(optarg, &o->max_file_size) < 0)
 				return cryo_usage_error("--max-file-size wants a size like 100M, not '%s'", optarg);
 			break;
 		case 'X':
