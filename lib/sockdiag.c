@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/packet_diag.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "cryo/util.h"
 #include "cryo/cleanup.h"
 #include "cryo/output.h"
 #include "cryo/sockdiag.h"
@@ -51,9 +53,11 @@ static void endpoint(char *buf, size_t size, int family, const __be32 *addr, __b
 	snprintf(buf, size, family == AF_INET6 ? "[%s]:%u" : "%s:%u", a, ntohs(port));
 }
 
-/* Send one dump request and hand each answer to cb; bounded in count. */
+/* Send one dump request and hand each answer to cb; bounded in count.
+ * *unsupported (when given) is set when the kernel has no diag module for
+ * the protocol. */
 static int dump(int fd, void *req, size_t len, int (*cb)(struct nlmsghdr *, void *), void *arg,
-		struct cryo_error *err)
+		bool *unsupported, struct cryo_error *err)
 {
 	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
 	if (sendto(fd, req, len, 0, (struct sockaddr *)&nl, sizeof(nl)) < 0)
@@ -69,13 +73,23 @@ static int dump(int fd, void *req, size_t len, int (*cb)(struct nlmsghdr *, void
 		if (n == 0)
 			return 0;
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type == NLMSG_DONE)
+			if (h->nlmsg_type == NLMSG_DONE) {
+				/* a dump's error comes in its DONE message */
+				int e = 0;
+				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
+					memcpy(&e, NLMSG_DATA(h), sizeof(e));
+				if ((e == -ENOENT || e == -EOPNOTSUPP) && unsupported)
+					*unsupported = true;
 				return 0;
+			}
 			if (h->nlmsg_type == NLMSG_ERROR) {
 				struct nlmsgerr *e = NLMSG_DATA(h);
 				/* a protocol without diag support (no module): none to list */
-				if (e->error == -ENOENT || e->error == -EOPNOTSUPP)
+				if (e->error == -ENOENT || e->error == -EOPNOTSUPP) {
+					if (unsupported)
+						*unsupported = true;
 					return 0;
+				}
 				errno = -e->error;
 				return cryo_error_sys(err, "sock_diag");
 			}
@@ -157,6 +171,86 @@ static int unix_cb(struct nlmsghdr *h, void *arg)
 	return 0;
 }
 
+static int packet_cb(struct nlmsghdr *h, void *arg)
+{
+	struct collect *c = arg;
+	if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct packet_diag_msg)))
+		return 0;
+	if (++*c->count > MAX_SOCKETS)
+		return -1;
+	struct packet_diag_msg *m = NLMSG_DATA(h);
+	cJSON *o = cJSON_CreateObject();
+	cryo_json_str(o, "proto", "packet");
+	cryo_json_str(o, "family", "packet");
+	cryo_json_str(o, "type", m->pdiag_type == SOCK_RAW ? "raw" : m->pdiag_type == SOCK_DGRAM ? "dgram" : "?");
+	char ethertype[8];
+	snprintf(ethertype, sizeof(ethertype), "0x%04x", ntohs(m->pdiag_num));
+	cryo_json_str(o, "ethertype", ethertype);
+	cryo_json_num(o, "inode", m->pdiag_ino);
+	int len = (int)(h->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+	for (struct rtattr *a = (struct rtattr *)(m + 1); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == PACKET_DIAG_INFO && RTA_PAYLOAD(a) >= sizeof(struct packet_diag_info)) {
+			struct packet_diag_info pi;
+			memcpy(&pi, RTA_DATA(a), sizeof(pi));
+			cryo_json_num(o, "ifindex", pi.pdi_index); /* 0: every interface */
+		} else if (a->rta_type == PACKET_DIAG_UID && RTA_PAYLOAD(a) >= sizeof(uint32_t)) {
+			uint32_t uid;
+			memcpy(&uid, RTA_DATA(a), sizeof(uid));
+			cryo_json_num(o, "uid", uid);
+		}
+	}
+	cJSON_AddItemToArray(c->arr, o);
+	return 0;
+}
+
+/* Raw sockets when the kernel has no raw_diag (CONFIG_INET_RAW_DIAG):
+ * /proc/PID/net/raw{,6} of a process in the namespace, whose addresses are
+ * the in-memory words printed in hex. */
+static void proc_net_raw(cJSON *arr, size_t *count, pid_t pid, int family)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, family == AF_INET6 ? "raw6" : "raw");
+	cleanup_free char *text = NULL;
+	size_t len;
+	struct cryo_error e;
+	if (cryo_read_file_at(AT_FDCWD, path, 64u << 20, false, &text, &len, &e) < 0)
+		return;
+	char *save = NULL;
+	strtok_r(text, "\n", &save); /* header */
+	for (char *line = strtok_r(NULL, "\n", &save); line && *count < MAX_SOCKETS; line = strtok_r(NULL, "\n", &save)) {
+		char la[40], ra[40];
+		unsigned lp, rp, st, uid;
+		unsigned long tx, rx, inode;
+		if (sscanf(line, " %*d: %39[0-9A-Fa-f]:%x %39[0-9A-Fa-f]:%x %x %lx:%lx %*x:%*x %*x %u %*d %lu", la, &lp, ra,
+			   &rp, &st, &tx, &rx, &uid, &inode) != 9)
+			continue;
+		uint32_t l[4] = { 0 }, r[4] = { 0 };
+		for (int w = 0; w < (family == AF_INET6 ? 4 : 1); w++) {
+			char lw[9] = { 0 }, rw[9] = { 0 };
+			memcpy(lw, la + 8 * w, 8);
+			memcpy(rw, ra + 8 * w, 8);
+			l[w] = (uint32_t)strtoul(lw, NULL, 16);
+			r[w] = (uint32_t)strtoul(rw, NULL, 16);
+		}
+		char local[80], remote[80];
+		endpoint(local, sizeof(local), family, l, htons((uint16_t)lp));
+		endpoint(remote, sizeof(remote), family, r, htons((uint16_t)rp));
+		cJSON *o = cJSON_CreateObject();
+		cryo_json_str(o, "proto", "raw");
+		cryo_json_str(o, "family", family == AF_INET6 ? "inet6" : "inet");
+		cryo_json_str(o, "state", st == TCP_ESTABLISHED ? "CONNECTED" : "UNCONNECTED");
+		cryo_json_str(o, "local", local);
+		cryo_json_str(o, "remote", remote);
+		cryo_json_num(o, "inode", (double)inode);
+		cryo_json_num(o, "uid", uid);
+		cryo_json_num(o, "rqueue", (double)rx);
+		cryo_json_num(o, "wqueue", (double)tx);
+		cryo_json_str(o, "source", path);
+		cJSON_AddItemToArray(arr, o);
+		++*count;
+	}
+}
+
 struct by_inode {
 	unsigned long inode;
 	cJSON *owners;
@@ -232,6 +326,7 @@ cJSON *cryo_sockets_json(const struct cryo_netns *ns, const struct cryo_pids *pi
 	} kinds[] = {
 		{ AF_INET, IPPROTO_TCP, "tcp" },  { AF_INET6, IPPROTO_TCP, "tcp" },
 		{ AF_INET, IPPROTO_UDP, "udp" },  { AF_INET6, IPPROTO_UDP, "udp" },
+		{ AF_INET, IPPROTO_RAW, "raw" },  { AF_INET6, IPPROTO_RAW, "raw" },
 	};
 	for (size_t k = 0; k < CRYO_ARRAY_SIZE(kinds); k++) {
 		struct {
@@ -244,9 +339,16 @@ cJSON *cryo_sockets_json(const struct cryo_netns *ns, const struct cryo_pids *pi
 		req.r.sdiag_family = (uint8_t)kinds[k].family;
 		req.r.sdiag_protocol = (uint8_t)kinds[k].proto;
 		req.r.idiag_states = ~0u;
+		/* raw sockets: the field after the protocol is the raw protocol
+		 * (struct inet_diag_req_raw); IPPROTO_RAW asks for all of them */
+		if (kinds[k].proto == IPPROTO_RAW)
+			req.r.pad = IPPROTO_RAW;
 		struct collect c = { arr, &count, kinds[k].name };
-		if (dump(fd, &req, sizeof(req), inet_cb, &c, err) < 0)
+		bool unsupported = false;
+		if (dump(fd, &req, sizeof(req), inet_cb, &c, &unsupported, err) < 0)
 			return NULL;
+		if (unsupported && kinds[k].proto == IPPROTO_RAW && pids && pids->n)
+			proc_net_raw(arr, &count, pids->v[0], kinds[k].family);
 	}
 	struct {
 		struct nlmsghdr h;
@@ -259,7 +361,19 @@ cJSON *cryo_sockets_json(const struct cryo_netns *ns, const struct cryo_pids *pi
 	ureq.r.udiag_states = ~0u;
 	ureq.r.udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER;
 	struct collect uc = { arr, &count, "unix" };
-	if (dump(fd, &ureq, sizeof(ureq), unix_cb, &uc, err) < 0)
+	if (dump(fd, &ureq, sizeof(ureq), unix_cb, &uc, NULL, err) < 0)
+		return NULL;
+	struct {
+		struct nlmsghdr h;
+		struct packet_diag_req r;
+	} preq = { 0 };
+	preq.h.nlmsg_len = sizeof(preq);
+	preq.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	preq.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	preq.r.sdiag_family = AF_PACKET;
+	preq.r.pdiag_show = PACKET_SHOW_INFO;
+	struct collect pc = { arr, &count, "packet" };
+	if (dump(fd, &preq, sizeof(preq), packet_cb, &pc, NULL, err) < 0)
 		return NULL;
 	add_owners(arr, count, pids);
 	return steal_pointer(&arr);

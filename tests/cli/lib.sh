@@ -82,7 +82,8 @@ wait_for() {
 # --- runc containers -------------------------------------------------------
 # runc_start ID CMD...: a runc container on an overlay of the busybox rootfs,
 # in cgroup /cryo-test/ID, in its own network namespace joined by a veth pair
-# to a peer namespace made for it.  Sets UPPER_<sanitized id> via runc_upper.
+# to a peer namespace made for it.  RUNC_CAPS="CAP_A,CAP_B" adds
+# capabilities to runc's default few.
 runc_start() {
 	local id=$1
 	shift
@@ -106,7 +107,8 @@ runc_start() {
 	(cd "$b" && runc spec) || return 1
 	local args
 	args=$(printf '%s\n' "$@" | jq -R . | jq -s .)
-	jq --argjson args "$args" --arg id "$id" --arg ns "/var/run/netns/$cns" '
+	jq --argjson args "$args" --arg id "$id" --arg ns "/var/run/netns/$cns" --arg caps "${RUNC_CAPS:-}" '
+		(if $caps != "" then .process.capabilities |= with_entries(.value += ($caps | split(","))) else . end) |
 		.process.terminal = false | .process.args = $args | .root.path = "rootfs" |
 		.root.readonly = false | .hostname = $id |
 		.linux.cgroupsPath = ("/cryo-test/" + $id) |

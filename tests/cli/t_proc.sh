@@ -16,7 +16,7 @@ need_root
 id=cryoproc-$$
 tag="cryo-pattern-$$-$RANDOM"
 port=$((20000 + RANDOM % 20000))
-runc_start "$id" /cryo/memprobe "$tag" /tmp 1024 "10.213.0.1:$port" || { fail start "runc"; finish; }
+RUNC_CAPS=CAP_NET_RAW runc_start "$id" /cryo/memprobe "$tag" /tmp 1024 "10.213.0.1:$port" || { fail start "runc"; finish; }
 (sleep 60 | timeout 60 ip netns exec "cryo-p-$id" busybox nc -l -p "$port" >/dev/null 2>&1) &
 ncpid=$! # the peer end: a listener in the peer namespace runc_start made
 undo "pkill -f 'busybox nc -l -p $port'; kill $ncpid"
@@ -96,6 +96,9 @@ expect_eq exe-copy "$(sha256sum <"$case/proc/files/$esha" | cut -d' ' -f1)" "$(s
 conn=$(jq -c --arg r "10.213.0.1:$port" '.sockets[] | select(.proto == "tcp" and .remote == $r)' "$case/proc/sockets.json")
 expect_match socket-listed "$conn" '"state":"ESTABLISHED"'
 expect_match socket-owner "$conn" "\"pid\":$pid,"
+for proto in raw packet; do
+	expect_eq "socket-$proto" "$(jq --arg p "$proto" --argjson pid "$pid" '[.sockets[] | select(.proto == $p and any(.owners[]; .pid == $pid))] | length' "$case/proc/sockets.json")" 1
+done
 
 # still frozen; the custody log holds every artifact with its hash
 expect_eq still-frozen "$(cryo-freeze --status --json "$id" | jq -r '.containers[0].state // .state')" frozen

@@ -114,6 +114,11 @@ int main(int argc, char **argv)
 			usleep(100000);
 	}
 
+	/* kept open, never used: what a capture must list */
+	int raw = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	int pkt = socket(AF_PACKET, SOCK_RAW, htons(0x0003 /* ETH_P_ALL */));
+	(void)raw, (void)pkt;
+
 	int nthreads = getenv("MEMPROBE_THREADS") ? atoi(getenv("MEMPROBE_THREADS")) : 1;
 	for (int i = 0; i < nthreads; i++) {
 		pthread_t t;
