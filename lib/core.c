@@ -37,12 +37,11 @@
 
 struct thread {
 	pid_t tid, nstid; /* on the host; in its own pid namespace */
-	bool seized, stopped, regs_ok, fp_ok, si_ok;
+	bool seized, stopped, regs_ok, fp_ok;
 	struct user_regs_struct regs;
 	struct user_fpregs_struct fp;
 	unsigned char *xstate;
 	size_t xlen;
-	siginfo_t si;
 	char why[160];
 };
 
@@ -163,7 +162,6 @@ static void stop_threads(struct thread *t, size_t n)
 		}
 		t[i].regs_ok = true;
 		t[i].fp_ok = ptrace(PTRACE_GETFPREGS, t[i].tid, 0, &t[i].fp) == 0;
-		t[i].si_ok = ptrace(PTRACE_GETSIGINFO, t[i].tid, 0, &t[i].si) == 0;
 		t[i].xstate = malloc(XSTATE_MAX);
 		if (t[i].xstate) {
 			struct iovec iov = { t[i].xstate, XSTATE_MAX };
@@ -513,6 +511,12 @@ static int plan_vma(struct plan_ctx *pc, const struct cryo_vma *m, struct segs *
 		return emit_run(pc, s, m->start, m->start, m->end, true, false, flags, k8);
 	if (m->has_sizes && m->rss_kb == 0 && m->swap_kb == 0)
 		return emit_run(pc, s, m->start, m->start, m->end, false, false, flags, k8);
+	if (pc->pagemap_fd < 0 && m->uffd) {
+		/* without the pagemap a read could fault a userfaultfd page in,
+		 * and wait for a handler that is frozen */
+		exclude(pc, m, "userfaultfd-registered and the pagemap is unreadable");
+		return emit_run(pc, s, m->start, m->start, m->end, false, false, flags, k8);
+	}
 	if (pc->pagemap_fd < 0 || (!file_skip && !m->uffd && m->has_sizes && (m->rss_kb + m->swap_kb) * 1024 >= len))
 		return emit_run(pc, s, m->start, m->start, m->end, true, false, flags, k8);
 	bool merge = kind == CRYO_VMA_ANON && !m->uffd;
@@ -610,7 +614,7 @@ static void hole_add(struct holes *h, uint64_t start, uint64_t len, int e)
 {
 	h->bytes += len;
 	cJSON *last = cJSON_GetArrayItem(h->arr, cJSON_GetArraySize(h->arr) - 1);
-	if (last && h->last_end == start && h->last_errno == e) {
+	if (h->count <= MAX_HOLES && last && h->last_end == start && h->last_errno == e) {
 		h->last_end = start + len;
 		char a[24];
 		snprintf(a, sizeof(a), "0x%" PRIx64, h->last_end);
@@ -621,7 +625,7 @@ static void hole_add(struct holes *h, uint64_t start, uint64_t len, int e)
 	h->last_end = start + len;
 	h->last_errno = e;
 	if (h->count > MAX_HOLES)
-		return;
+		return; /* counted, not listed */
 	cJSON *o = cJSON_CreateObject();
 	char a[24];
 	snprintf(a, sizeof(a), "0x%" PRIx64, start);
@@ -745,7 +749,8 @@ int cryo_core_write(const struct cryo_core_request *req, cJSON *record, struct c
 
 	/* the budget goes to what only memory holds (anonymous and shared
 	 * memory) before mapped files */
-	uint64_t budget = req->max_bytes ? req->max_bytes : UINT64_MAX, over = 0;
+	/* whole pages: a segment's file offset stays congruent to its address */
+	uint64_t budget = req->max_bytes ? req->max_bytes / PAGE * PAGE : UINT64_MAX, over = 0;
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < segs.n; i++) {
 			struct seg *g = &segs.v[i];
@@ -781,12 +786,14 @@ int cryo_core_write(const struct cryo_core_request *req, cJSON *record, struct c
 		t[i].nstid = cryo_read_file_at(req->procfd, p, 1u << 20, false, &tstatus, &tlen, &ignore) == 0
 				     ? (pid_t)ns_id(tstatus, "NSpid", t[i].tid, NULL)
 				     : t[i].tid;
-		prstatus_note(&notes, &t[i], &tf, status);
+		prstatus_note(&notes, &t[i], &tf, tstatus ? tstatus : status);
 		if (i == 0) {
 			psinfo_note(&notes, ns_pid, &pf, status, cmdline ? cmdline : "", cmdlen);
 			siginfo_t si;
 			memset(&si, 0, sizeof(si));
-			note(&notes, "CORE", NT_SIGINFO, t[0].si_ok ? &t[0].si : &si, sizeof(si));
+			/* no signal caused this dump: the ptrace stop's own siginfo
+			 * would read as a SIGTRAP that never happened */
+			note(&notes, "CORE", NT_SIGINFO, &si, sizeof(si));
 			if (auxlen)
 				note(&notes, "CORE", NT_AUXV, auxv, auxlen);
 			file_note(&notes, &vmas);

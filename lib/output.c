@@ -160,7 +160,7 @@ static cJSON *json_set(cJSON *obj, const char *key, cJSON *v)
 /* JSON strings are UTF-8; names a container chose need not be.  Bytes
  * that are not UTF-8 are written as the text \xHH (a reader that needs
  * the exact bytes gets them elsewhere: fs/changes.json's path_b64). */
-static cJSON *utf8_string(const char *val)
+cJSON *cryo_json_string(const char *val)
 {
 	if (cryo_utf8_valid(val))
 		return cJSON_CreateString(val);
@@ -195,7 +195,7 @@ static cJSON *utf8_string(const char *val)
 
 cJSON *cryo_json_str(cJSON *obj, const char *key, const char *val)
 {
-	return json_set(obj, key, !val || !*val ? cJSON_CreateNull() : utf8_string(val));
+	return json_set(obj, key, !val || !*val ? cJSON_CreateNull() : cryo_json_string(val));
 }
 
 cJSON *cryo_json_num(cJSON *obj, const char *key, double val)

@@ -582,7 +582,7 @@ static int capture_process(struct snap *s, const struct procinfo *pi, const stru
 	cJSON *cg = cJSON_AddArrayToObject(p, "cgroup");
 	if (raw[RAW_CGROUP])
 		for (char *t = strtok(raw[RAW_CGROUP], "\n"); t; t = strtok(NULL, "\n"))
-			cJSON_AddItemToArray(cg, cJSON_CreateString(t));
+			cJSON_AddItemToArray(cg, cryo_json_string(t));
 	cJSON_AddItemToObject(p, "limits", cryo_limits_json(raw[RAW_LIMITS] ? raw[RAW_LIMITS] : ""));
 	cJSON_AddItemToObject(p, "fds", fds_json(s, pid, procfd));
 	struct cryo_vmas vmas = { 0 };
@@ -629,14 +629,22 @@ static int capture_process(struct snap *s, const struct procinfo *pi, const stru
 				problem(s, cryo_json_get_str(mem, "path"), "%g unreadable region(s) of process %d written as zeros (listed in process.json)",
 					hc->valuedouble, (int)pid);
 			if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(mem, "truncated")))
-				warning(s, "process %d: memory cut at the --max-memory limit", (int)pid);
+				warning(s, "process %d: memory cut at the %s limit", (int)pid,
+					limit == req->max_memory ? "--max-memory" : "--max-total-memory");
 		}
 		const cJSON *twr = cJSON_GetObjectItemCaseSensitive(mem, "threads_with_registers");
 		const cJSON *th = cJSON_GetObjectItemCaseSensitive(mem, "threads");
-		if (s->stop_threads && twr && (int)twr->valuedouble < cJSON_GetArraySize(th))
+		if (s->stop_threads && twr && (int)twr->valuedouble < cJSON_GetArraySize(th)) {
+			const char *why = "see process.json";
+			const cJSON *t;
+			cJSON_ArrayForEach(t, th)
+				if (cryo_json_get_str(t, "reason")) {
+					why = cryo_json_get_str(t, "reason");
+					break;
+				}
 			problem(s, rel, "registers of %d of %d thread(s) of process %d not read: %s",
-				cJSON_GetArraySize(th) - (int)twr->valuedouble, cJSON_GetArraySize(th), (int)pid,
-				cryo_json_get_str(cJSON_GetArrayItem(th, 0), "reason") ? cryo_json_get_str(cJSON_GetArrayItem(th, 0), "reason") : "see process.json");
+				cJSON_GetArraySize(th) - (int)twr->valuedouble, cJSON_GetArraySize(th), (int)pid, why);
+		}
 	}
 	snprintf(rel, sizeof(rel), "proc/%d/process.json", (int)pid);
 	struct cryo_error we;
@@ -743,9 +751,11 @@ int cryo_proc_snapshot(const struct cryo_proc_request *req, cJSON **result, stru
 		cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "process snapshot");
 		goto out;
 	}
-	if (faccessat(req->kase->dirfd, "proc/index.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+	/* proc/ at all, not only its index: an interrupted snapshot keeps
+	 * what it completed, and that is evidence too */
+	if (faccessat(req->kase->dirfd, "proc", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		cryo_error_set(err, CRYO_EXIT_USAGE, EEXIST,
-			       "%s already holds a process snapshot (proc/index.json): evidence is never replaced; use a new case directory",
+			       "%s already holds a process snapshot (proc/): evidence is never replaced; use a new case directory",
 			       req->kase->path);
 		goto out;
 	}

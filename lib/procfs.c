@@ -140,6 +140,8 @@ bad:
 enum cryo_vma_kind cryo_vma_kind(const struct cryo_vma *m)
 {
 	const char *p = m->path;
+	if (cryo_has_prefix(p ? p : "", "[anon_shmem"))
+		return CRYO_VMA_SHMEM;
 	if (!p || cryo_has_prefix(p, "[anon:") || !strcmp(p, "[heap]") || cryo_has_prefix(p, "[stack"))
 		return m->perms[3] == 's' ? CRYO_VMA_SHMEM : CRYO_VMA_ANON;
 	/* the vDSO is code gdb needs to unwind through signal frames */
@@ -148,7 +150,7 @@ enum cryo_vma_kind cryo_vma_kind(const struct cryo_vma *m)
 	if (p[0] == '[' || cryo_has_prefix(p, "/secretmem"))
 		return CRYO_VMA_SPECIAL;
 	if (cryo_has_prefix(p, "/dev/shm/") || cryo_has_prefix(p, "/memfd:") || cryo_has_prefix(p, "/SYSV") ||
-	    cryo_has_prefix(p, "/dev/zero") || cryo_has_prefix(p, "[anon_shmem"))
+	    cryo_has_prefix(p, "/dev/zero"))
 		return CRYO_VMA_SHMEM;
 	return CRYO_VMA_FILE;
 }
@@ -188,7 +190,7 @@ cJSON *cryo_nul_list_json(const char *data, size_t len, size_t max_items)
 			break;
 		memcpy(copy, s, n);
 		copy[n] = '\0';
-		cJSON_AddItemToArray(arr, cJSON_CreateString(copy));
+		cJSON_AddItemToArray(arr, cryo_json_string(copy));
 		free(copy);
 		items++;
 		i += n + 1;

@@ -35,10 +35,12 @@ struct cryo_core_request {
 };
 
 /* Write the core.  record (an object) gets: path, compressed, size of the
- * file, segments, bytes (memory written), bytes_skipped (not resident,
- * excluded, or over the limit), truncated, holes [{start, end, reason}]
- * (pages that could not be read: written as zeros), threads [{tid,
- * registers: bool, reason}].  Returns 0 even when parts were unreadable
+ * file, segments, bytes (memory written), bytes_not_read (not resident,
+ * excluded, or over the limit), bytes_over_limit, truncated,
+ * mappings_not_dumped, pagemap, hole_bytes, holes_count, holes [{start,
+ * end, reason}] (pages that could not be read: written as zeros),
+ * excluded [{start, end, path, reason}], threads [{tid, registers, xstate,
+ * reason}], threads_with_registers.  Returns 0 even when parts were unreadable
  * (they are in record); -1 when no core could be written. */
 int cryo_core_write(const struct cryo_core_request *req, cJSON *record, struct cryo_error *err);
 

@@ -31,6 +31,8 @@ const cJSON *cryo_json_path(const cJSON *obj, const char *path);
 /* Null-safe helpers for building results. */
 /* Set obj[key], replacing a value already there. */
 cJSON *cryo_json_str(cJSON *obj, const char *key, const char *val); /* NULL/"" -> null */
+/* A string item; bytes that are not UTF-8 become the text \xHH. */
+cJSON *cryo_json_string(const char *val);
 cJSON *cryo_json_num(cJSON *obj, const char *key, double val);
 cJSON *cryo_json_bool(cJSON *obj, const char *key, bool val);
 /* Parse bounded JSON text; NULL on error. */

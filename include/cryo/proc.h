@@ -42,7 +42,7 @@ struct cryo_proc_request {
 };
 
 /* *result (always set): artifacts, counts (processes, threads, exited,
- * files, memory_bytes, sockets), frozen, warnings [strings], problems
+ * files, memory_bytes), sockets, frozen, warnings [strings], problems
  * [{path, problem}].  Whatever could not be read is a problem and the
  * capture goes on: the caller exits 2 when problems is not empty. */
 int cryo_proc_snapshot(const struct cryo_proc_request *req, cJSON **result, struct cryo_error *err);

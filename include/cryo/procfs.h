@@ -39,8 +39,8 @@ void cryo_vmas_free(struct cryo_vmas *vmas);
 enum cryo_vma_kind {
 	CRYO_VMA_ANON,     /* private anonymous: [heap], [stack], [anon:...], none; and [vdso] */
 	CRYO_VMA_FILE,     /* a file on a file system */
-	CRYO_VMA_SHMEM,    /* shared memory: /dev/shm, memfd, SysV, shared anonymous */
-	CRYO_VMA_SPECIAL,  /* [vvar], [vdso], [vsyscall], secretmem: never read */
+	CRYO_VMA_SHMEM,    /* shared memory: /dev/shm, memfd, SysV, shared anonymous, [anon_shmem:] */
+	CRYO_VMA_SPECIAL,  /* [vvar], [vsyscall] and other kernel mappings, secretmem: never read */
 };
 enum cryo_vma_kind cryo_vma_kind(const struct cryo_vma *m);
 
