@@ -17,7 +17,7 @@ static const struct {
 	{ "freeze", "freeze, thaw or show the freeze state of containers" },
 	{ "cut", "cut, restore or show a container's network (rtnetlink)" },
 	{ "fs", "snapshot a container's overlay filesystem changes" },
-	{ "proc", "snapshot process state and memory (ELF cores)" },
+	{ "proc", "snapshot a container's processes: state, files, sockets, memory as ELF cores" },
 	{ "pack", "seal a case directory into a signed archive" },
 	{ "key", "generate or show signing keys (minisign format)" },
 	{ "verify", "verify an archive's signature and members, offline" },
