@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -500,8 +501,91 @@ static int artifact_dir(struct cryo_case *c, const char *relpath, bool create, c
 	return fd;
 }
 
-int cryo_artifact_begin(struct cryo_case *c, const char *relpath, struct cryo_artifact *w,
-			struct cryo_error *err)
+/* A thread that hashes one large write while the writing thread writes
+ * it: SHA-256 and the disk each take about as long as the other, so a
+ * memory dump costs the slower of the two instead of their sum. */
+#define HASH_ASYNC_MIN (1u << 20)
+struct cryo_artifact_hasher {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct cryo_sha256 *sha;
+	const void *data;
+	size_t len;
+	bool busy, quit;
+};
+
+static void *hasher_main(void *arg)
+{
+	struct cryo_artifact_hasher *h = arg;
+	pthread_mutex_lock(&h->mu);
+	for (;;) {
+		while (!h->busy && !h->quit)
+			pthread_cond_wait(&h->cv, &h->mu);
+		if (h->quit)
+			break;
+		pthread_mutex_unlock(&h->mu);
+		cryo_sha256_update(h->sha, h->data, h->len);
+		pthread_mutex_lock(&h->mu);
+		h->busy = false;
+		pthread_cond_broadcast(&h->cv);
+	}
+	pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+static struct cryo_artifact_hasher *hasher_start(struct cryo_sha256 *sha)
+{
+	struct cryo_artifact_hasher *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->sha = sha;
+	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->cv, NULL);
+	if (pthread_create(&h->thread, NULL, hasher_main, h) != 0) {
+		pthread_mutex_destroy(&h->mu);
+		pthread_cond_destroy(&h->cv);
+		free(h);
+		return NULL;
+	}
+	return h;
+}
+
+static void hasher_post(struct cryo_artifact_hasher *h, const void *data, size_t len)
+{
+	pthread_mutex_lock(&h->mu);
+	h->data = data;
+	h->len = len;
+	h->busy = true;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+}
+
+static void hasher_wait(struct cryo_artifact_hasher *h)
+{
+	pthread_mutex_lock(&h->mu);
+	while (h->busy)
+		pthread_cond_wait(&h->cv, &h->mu);
+	pthread_mutex_unlock(&h->mu);
+}
+
+static void hasher_stop(struct cryo_artifact_hasher *h)
+{
+	if (!h)
+		return;
+	hasher_wait(h);
+	pthread_mutex_lock(&h->mu);
+	h->quit = true;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->thread, NULL);
+	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->cv);
+	free(h);
+}
+
+static int artifact_begin(struct cryo_case *c, const char *relpath, struct cryo_artifact *w, bool direct,
+			  struct cryo_error *err)
 {
 	memset(w, 0, sizeof(*w));
 	w->fd = w->dirfd = -1;
@@ -516,13 +600,32 @@ int cryo_artifact_begin(struct cryo_case *c, const char *relpath, struct cryo_ar
 	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 		r = (unsigned)getpid();
 	snprintf(w->tmp, sizeof(w->tmp), ".%.200s.tmp-%08x", base, r);
-	w->fd = openat(w->dirfd, w->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	w->fd = direct ? openat(w->dirfd, w->tmp, flags | O_DIRECT, 0600) : -1;
+	if (w->fd >= 0)
+		w->direct = true;
+	else if (direct && errno != EINVAL)
+		unlinkat(w->dirfd, w->tmp, 0);
+	if (w->fd < 0)
+		w->fd = openat(w->dirfd, w->tmp, flags, 0600);
 	if (w->fd < 0 || !(w->sha = cryo_sha256_new()) || !(w->buf = malloc(CRYO_ARTIFACT_BUF))) {
 		cryo_error_sys(err, "create %s/%s", c->path, relpath);
 		cryo_artifact_abort(w);
 		return -1;
 	}
 	return 0;
+}
+
+int cryo_artifact_begin(struct cryo_case *c, const char *relpath, struct cryo_artifact *w,
+			struct cryo_error *err)
+{
+	return artifact_begin(c, relpath, w, false, err);
+}
+
+int cryo_artifact_begin_direct(struct cryo_case *c, const char *relpath, struct cryo_artifact *w,
+			       struct cryo_error *err)
+{
+	return artifact_begin(c, relpath, w, true, err);
 }
 
 static int artifact_flush(struct cryo_artifact *w, const char *p, size_t len, struct cryo_error *err)
@@ -541,33 +644,63 @@ static int artifact_flush(struct cryo_artifact *w, const char *p, size_t len, st
 
 /* Small writes (a JSON element, a body file line) are gathered: a
  * snapshot of 100,000 files is otherwise 300,000 write(2) calls. */
+/* O_DIRECT wants whole pages from page-aligned memory at page-aligned
+ * offsets; anything else goes through the page cache from then on. */
+static void direct_off_unless(struct cryo_artifact *w, const void *data, size_t len)
+{
+	if (!w->direct)
+		return;
+	if (w->blen == 0 && len % 4096 == 0 && (uintptr_t)data % 4096 == 0 && w->size % 4096 == 0)
+		return;
+	int fl = fcntl(w->fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(w->fd, F_SETFL, fl & ~O_DIRECT);
+	w->direct = false;
+}
+
+/* Small writes (a JSON element, a body file line) are gathered: a
+ * snapshot of 100,000 files is otherwise 300,000 write(2) calls. */
 int cryo_artifact_write(struct cryo_artifact *w, const void *data, size_t len, struct cryo_error *err)
 {
 	if (w->failed)
 		return cryo_error_set(err, CRYO_EXIT_IOERR, 0, "%s: an earlier write failed", w->relpath);
-	/* hashed as accepted; a failed write fails the artifact as a whole,
-	 * so no hash of bytes that are not in the file is ever recorded */
-	cryo_sha256_update(w->sha, data, len);
-	w->size += len;
-	if (w->blen + len <= CRYO_ARTIFACT_BUF) {
+	direct_off_unless(w, data, len);
+	if (!w->direct && w->blen + len <= CRYO_ARTIFACT_BUF) {
+		cryo_sha256_update(w->sha, data, len);
+		w->size += len;
 		memcpy(w->buf + w->blen, data, len);
 		w->blen += len;
 		return 0;
 	}
-	if (artifact_flush(w, w->buf, w->blen, err) < 0) {
+	if (w->blen && artifact_flush(w, w->buf, w->blen, err) < 0) {
 		w->failed = true;
 		return -1;
 	}
 	w->blen = 0;
-	if (len >= CRYO_ARTIFACT_BUF) {
-		if (artifact_flush(w, data, len, err) < 0) {
-			w->failed = true;
-			return -1;
-		}
+	if (len < CRYO_ARTIFACT_BUF && !w->direct) {
+		cryo_sha256_update(w->sha, data, len);
+		w->size += len;
+		memcpy(w->buf, data, len);
+		w->blen = len;
 		return 0;
 	}
-	memcpy(w->buf, data, len);
-	w->blen = len;
+	/* hashed as accepted, while it is written; a failed write fails the
+	 * artifact as a whole, so no hash of bytes that are not in the file
+	 * is ever recorded */
+	if (len >= HASH_ASYNC_MIN && !w->hasher)
+		w->hasher = hasher_start(w->sha);
+	if (w->hasher)
+		hasher_post(w->hasher, data, len);
+	else
+		cryo_sha256_update(w->sha, data, len);
+	int rc = artifact_flush(w, data, len, err);
+	if (w->hasher)
+		hasher_wait(w->hasher);
+	w->size += len;
+	if (rc < 0) {
+		w->failed = true;
+		return -1;
+	}
 	return 0;
 }
 
@@ -579,11 +712,15 @@ static int artifact_commit(struct cryo_artifact *w, struct cryo_custody_entry *e
 		cryo_artifact_abort(w);
 		return -1;
 	}
+	if (w->blen)
+		direct_off_unless(w, w->buf, w->blen);
 	if (artifact_flush(w, w->buf, w->blen, err) < 0) {
 		cryo_artifact_abort(w);
 		return -1;
 	}
 	w->blen = 0;
+	hasher_stop(w->hasher);
+	w->hasher = NULL;
 	if (fsync(w->fd) < 0) {
 		cryo_error_sys(err, "fsync %s", w->relpath);
 		cryo_artifact_abort(w);
@@ -627,6 +764,8 @@ int cryo_artifact_commit_by_hash(struct cryo_artifact *w, struct cryo_custody_en
 
 void cryo_artifact_abort(struct cryo_artifact *w)
 {
+	hasher_stop(w->hasher);
+	w->hasher = NULL;
 	if (w->fd >= 0) {
 		close(w->fd);
 		unlinkat(w->dirfd, w->tmp, 0);

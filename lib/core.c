@@ -590,18 +590,6 @@ static int sink_end(struct sink *s, struct cryo_error *err)
 	}
 }
 
-static int sink_zeros(struct sink *s, uint64_t n, struct cryo_error *err)
-{
-	static const unsigned char z[PAGE];
-	while (n) {
-		size_t k = n < sizeof(z) ? (size_t)n : sizeof(z);
-		if (sink_write(s, z, k, err) < 0)
-			return -1;
-		n -= k;
-	}
-	return 0;
-}
-
 struct holes {
 	cJSON *arr;
 	size_t count;
@@ -724,6 +712,7 @@ int cryo_core_write(const struct cryo_core_request *req, cJSON *record, struct c
 	struct plan_ctx pc = { -1, req->skip_file_backed, NULL, 0, 0, cJSON_CreateArray() };
 	struct holes holes = { cJSON_CreateArray(), 0, 0, 0, 0 };
 	bool begun = false;
+	unsigned char *hdr = NULL;
 	cleanup_free char *smaps = NULL, *status = NULL, *cmdline = NULL, *auxv = NULL;
 	size_t len, cmdlen = 0, auxlen = 0;
 
@@ -824,7 +813,7 @@ int cryo_core_write(const struct cryo_core_request *req, cJSON *record, struct c
 
 	char rel[1100];
 	snprintf(rel, sizeof(rel), "%s%s", req->relpath, req->compress ? ".zst" : "");
-	if (cryo_artifact_begin(req->kase, rel, &sink.w, err) < 0)
+	if ((req->compress ? cryo_artifact_begin : cryo_artifact_begin_direct)(req->kase, rel, &sink.w, err) < 0)
 		goto out;
 	begun = true;
 	if (req->compress) {
@@ -859,27 +848,32 @@ int cryo_core_write(const struct cryo_core_request *req, cJSON *record, struct c
 		eh.e_shentsize = sizeof(Elf64_Shdr);
 		eh.e_shnum = 1;
 	}
-	if (sink_write(&sink, &eh, sizeof(eh), err) < 0)
+	/* the whole header in one page-aligned piece: the dump can then go to
+	 * the disk with O_DIRECT from start to end */
+	if (posix_memalign((void **)&hdr, PAGE, data_off) != 0) {
+		hdr = NULL;
+		cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "core header");
 		goto out;
-	Elf64_Phdr ph = { .p_type = PT_NOTE, .p_offset = notes_off, .p_filesz = notes.len, .p_align = 4 };
-	if (sink_write(&sink, &ph, sizeof(ph), err) < 0)
-		goto out;
+	}
+	memset(hdr, 0, data_off);
+	memcpy(hdr, &eh, sizeof(eh));
+	Elf64_Phdr *ph = (Elf64_Phdr *)(hdr + sizeof(eh));
+	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = notes_off, .p_filesz = notes.len, .p_align = 4 };
 	for (size_t i = 0; i < segs.n; i++) {
 		const struct seg *g = &segs.v[i];
-		ph = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = g->flags, .p_offset = g->offset,
-				   .p_vaddr = g->vaddr, .p_filesz = g->filesz, .p_memsz = g->memsz, .p_align = PAGE };
-		if (sink_write(&sink, &ph, sizeof(ph), err) < 0)
-			goto out;
+		ph[i + 1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = g->flags, .p_offset = g->offset,
+					  .p_vaddr = g->vaddr, .p_filesz = g->filesz, .p_memsz = g->memsz,
+					  .p_align = PAGE };
 	}
 	if (xnum) {
 		Elf64_Shdr sh = { .sh_type = SHT_NULL, .sh_size = 1, .sh_info = (Elf64_Word)phnum };
-		if (sink_write(&sink, &sh, sizeof(sh), err) < 0)
-			goto out;
+		memcpy(ph + phnum, &sh, sizeof(sh));
 	}
-	if (sink_write(&sink, notes.p, notes.len, err) < 0 || sink_zeros(&sink, data_off - notes_off - notes.len, err) < 0)
+	memcpy(hdr + notes_off, notes.p, notes.len);
+	if (sink_write(&sink, hdr, data_off, err) < 0)
 		goto out;
-	rd.buf = malloc(READ_CHUNK);
-	if (!rd.buf) {
+	if (posix_memalign((void **)&rd.buf, PAGE, READ_CHUNK) != 0) {
+		rd.buf = NULL;
 		cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "read buffer");
 		goto out;
 	}
@@ -933,6 +927,7 @@ out:;
 		ZSTD_freeCCtx(sink.z);
 	free(sink.zout);
 	free(rd.buf);
+	free(hdr);
 	if (rd.memfd >= 0)
 		close(rd.memfd);
 	if (pc.pagemap_fd >= 0)

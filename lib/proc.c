@@ -14,6 +14,7 @@
 #include "cryo/core.h"
 #include "cryo/freeze.h"
 #include "cryo/hash.h"
+#include "cryo/mountinfo.h"
 #include "cryo/netlink.h"
 #include "cryo/output.h"
 #include "cryo/proc.h"
@@ -247,7 +248,7 @@ static void store_file(struct snap *s, int fd, const struct stat *st, pid_t pid,
 	cryo_json_num(entry, "size", (double)st->st_size);
 	cJSON_AddArrayToObject(entry, "sources");
 	add_source(entry, pid, what, path);
-	char rel[64];
+	char rel[128];
 	if (s->req->max_file_size && (uint64_t)st->st_size > s->req->max_file_size) {
 		cryo_json_str(entry, "sha256", NULL);
 		cryo_json_str(entry, "not_copied", "larger than --max-file-size");
@@ -314,9 +315,74 @@ static int open_regular(int dirfd, const char *name, struct stat *st)
 	return fd;
 }
 
+/* Mounts whose files are not touched: FUSE, whose server may well be a
+ * (frozen) process of the container: a stat or an open would wait for it
+ * forever.  From the process's own mountinfo, by mount id (fdinfo's
+ * mnt_id) and by device (the executable's, from its mappings). */
+#define MAX_FUSE 256
+struct fuse_mounts {
+	unsigned id[MAX_FUSE];
+	unsigned major[MAX_FUSE], minor[MAX_FUSE];
+	size_t n;
+	bool overflow; /* more than MAX_FUSE: every anonymous device is suspect */
+};
+
+static void fuse_mounts_parse(const char *mountinfo, struct fuse_mounts *f)
+{
+	memset(f, 0, sizeof(*f));
+	cleanup_free char *copy = strdup(mountinfo ? mountinfo : "");
+	char *save = NULL;
+	for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		struct cryo_mount m;
+		if (cryo_mountinfo_parse_line(line, &m) < 0 || !cryo_has_prefix(m.fstype, "fuse"))
+			continue;
+		if (f->n == MAX_FUSE) {
+			f->overflow = true;
+			continue;
+		}
+		f->id[f->n] = m.id, f->major[f->n] = m.major, f->minor[f->n] = m.minor;
+		f->n++;
+	}
+}
+
+static bool fuse_mount_id(const struct fuse_mounts *f, uint64_t id)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (f->id[i] == id)
+			return true;
+	return false;
+}
+
+static bool fuse_dev(const struct fuse_mounts *f, unsigned major, unsigned minor)
+{
+	for (size_t i = 0; i < f->n; i++)
+		if (f->major[i] == major && f->minor[i] == minor)
+			return true;
+	return f->overflow && major == 0;
+}
+
+/* The device of the executable, from the mappings of its path. */
+static bool exe_on_fuse(const struct fuse_mounts *f, const char *maps, const char *exe)
+{
+	if (!f->n && !f->overflow)
+		return false;
+	cleanup_free char *copy = strdup(maps ? maps : "");
+	struct cryo_vmas v;
+	if (!copy || cryo_vmas_parse(copy, &v) < 0)
+		return true; /* cannot tell: do not risk it */
+	bool hit = false;
+	for (size_t i = 0; i < v.n && !hit; i++) {
+		unsigned ma, mi;
+		if (v.v[i].path && !strcmp(v.v[i].path, exe) && sscanf(v.v[i].dev, "%x:%x", &ma, &mi) == 2)
+			hit = fuse_dev(f, ma, mi);
+	}
+	cryo_vmas_free(&v);
+	return hit;
+}
+
 /* --- one process ------------------------------------------------------- */
 
-static cJSON *fds_json(struct snap *s, pid_t pid, int procfd)
+static cJSON *fds_json(struct snap *s, pid_t pid, int procfd, const struct fuse_mounts *fuse)
 {
 	cJSON *arr = cJSON_CreateArray();
 	int dfd = openat(procfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -343,23 +409,29 @@ static cJSON *fds_json(struct snap *s, pid_t pid, int procfd)
 		char target[4096] = "";
 		if (read_link(dirfd(d), de->d_name, target, sizeof(target)))
 			cryo_json_str(o, "target", target);
+		cleanup_free char *info = NULL;
+		size_t ilen;
+		struct cryo_error e;
+		struct cryo_fdinfo fi;
+		bool have_fi = infofd >= 0 && cryo_read_file_at(infofd, de->d_name, 1u << 20, false, &info, &ilen, &e) == 0 &&
+			       cryo_fdinfo_parse(info, &fi) == 0;
 		struct stat st;
-		bool have_st = fstatat(dirfd(d), de->d_name, &st, 0) == 0;
+		bool on_fuse = have_fi && fuse_mount_id(fuse, fi.mnt_id);
+		bool have_st = !on_fuse && fstatat(dirfd(d), de->d_name, &st, 0) == 0;
 		const char *type = cryo_has_prefix(target, "anon_inode:") ? "anon_inode"
+				   : on_fuse                                 ? "fuse"
 				   : have_st                                 ? file_type(st.st_mode)
 									     : "unknown";
 		cryo_json_str(o, "type", type);
+		if (on_fuse)
+			warning(s, "process %d: fd %ld is on a FUSE mount: not inspected (its server may be frozen)",
+				(int)pid, fdn);
 		if (have_st) {
 			cryo_json_num(o, "inode", (double)st.st_ino);
 			if (S_ISREG(st.st_mode))
 				cryo_json_num(o, "size", (double)st.st_size);
 		}
-		cleanup_free char *info = NULL;
-		size_t ilen;
-		struct cryo_error e;
-		struct cryo_fdinfo fi;
-		if (infofd >= 0 && cryo_read_file_at(infofd, de->d_name, 1u << 20, false, &info, &ilen, &e) == 0 &&
-		    cryo_fdinfo_parse(info, &fi) == 0) {
+		if (have_fi) {
 			char flags[256], oct[16];
 			cryo_open_flags_text(fi.flags, flags, sizeof(flags));
 			snprintf(oct, sizeof(oct), "0%o", fi.flags);
@@ -549,11 +621,16 @@ static int capture_process(struct snap *s, const struct procinfo *pi, const stru
 
 	/* the executable: /proc/PID/exe opens it even when it was deleted */
 	cJSON *exe = cJSON_AddObjectToObject(p, "exe");
+	struct fuse_mounts fuse;
+	fuse_mounts_parse(raw[RAW_MOUNTINFO], &fuse);
 	if (read_link(procfd, "exe", link, sizeof(link))) {
 		cryo_json_str(exe, "path", link);
 		cryo_json_str(index_entry, "exe", link);
 		struct stat st;
-		cleanup_close int fd = open_regular(procfd, "exe", &st);
+		bool on_fuse = exe_on_fuse(&fuse, raw[RAW_MAPS], link);
+		if (on_fuse)
+			errno = EDEADLK;
+		cleanup_close int fd = on_fuse ? -1 : open_regular(procfd, "exe", &st);
 		if (fd >= 0) {
 			char hex[CRYO_SHA256_HEX];
 			cryo_json_bool(exe, "deleted", st.st_nlink == 0);
@@ -562,7 +639,8 @@ static int capture_process(struct snap *s, const struct procinfo *pi, const stru
 			if (st.st_nlink == 0)
 				cryo_json_bool(index_entry, "exe_deleted", true);
 		} else {
-			problem(s, link, "executable of process %d not copied: %s", (int)pid, strerror(errno));
+			problem(s, link, "executable of process %d not copied: %s", (int)pid,
+				on_fuse ? "it is on a FUSE mount, whose server may be frozen" : strerror(errno));
 		}
 	} else {
 		cryo_json_str(exe, "path", NULL); /* a kernel thread, or gone */
@@ -584,7 +662,7 @@ static int capture_process(struct snap *s, const struct procinfo *pi, const stru
 		for (char *t = strtok(raw[RAW_CGROUP], "\n"); t; t = strtok(NULL, "\n"))
 			cJSON_AddItemToArray(cg, cryo_json_string(t));
 	cJSON_AddItemToObject(p, "limits", cryo_limits_json(raw[RAW_LIMITS] ? raw[RAW_LIMITS] : ""));
-	cJSON_AddItemToObject(p, "fds", fds_json(s, pid, procfd));
+	cJSON_AddItemToObject(p, "fds", fds_json(s, pid, procfd, &fuse));
 	struct cryo_vmas vmas = { 0 };
 	if (raw[RAW_SMAPS] && cryo_vmas_parse(raw[RAW_SMAPS], &vmas) == 0)
 		cJSON_AddItemToObject(p, "maps", maps_json(&vmas));
@@ -597,6 +675,8 @@ static int capture_process(struct snap *s, const struct procinfo *pi, const stru
 	cJSON *mem = cJSON_AddObjectToObject(p, "memory");
 	if (req->no_memory || (req->max_total_memory && *memory_left == 0)) {
 		cryo_json_str(mem, "captured", req->no_memory ? "no (--no-memory)" : "no (--max-total-memory reached)");
+		if (!req->no_memory)
+			warning(s, "process %d: no memory captured, --max-total-memory is spent", (int)pid);
 	} else {
 		uint64_t limit = req->max_memory;
 		if (req->max_total_memory && (!limit || *memory_left < limit))

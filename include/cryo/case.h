@@ -74,6 +74,7 @@ int cryo_case_write_artifact_new(struct cryo_case *c, const char *relpath, const
  * as it goes; commit fsyncs, gives it its name (never replacing one) and
  * records size and SHA-256 in e.  Directories in relpath are made 0700. */
 #define CRYO_ARTIFACT_BUF (256u << 10)
+struct cryo_artifact_hasher;
 struct cryo_artifact {
 	int dirfd, fd;
 	char relpath[1024], base[256], tmp[300];
@@ -82,9 +83,18 @@ struct cryo_artifact {
 	char *buf;   /* small writes gathered, CRYO_ARTIFACT_BUF bytes */
 	size_t blen;
 	bool failed; /* a write failed: commit refuses */
+	bool direct; /* O_DIRECT, as long as every write is whole aligned pages */
+	struct cryo_artifact_hasher *hasher; /* hashes a large write while it is written */
 };
 int cryo_artifact_begin(struct cryo_case *c, const char *relpath, struct cryo_artifact *w,
 			struct cryo_error *err);
+/* For gigabytes written in large page-aligned pieces from page-aligned
+ * buffers (memory dumps): O_DIRECT, so the data goes to the disk without
+ * filling the page cache, hashed meanwhile.  The first write that is not
+ * whole aligned pages turns O_DIRECT off for the rest of the file; a file
+ * system without O_DIRECT gets ordinary writes. */
+int cryo_artifact_begin_direct(struct cryo_case *c, const char *relpath, struct cryo_artifact *w,
+			       struct cryo_error *err);
 int cryo_artifact_write(struct cryo_artifact *w, const void *data, size_t len, struct cryo_error *err);
 int cryo_artifact_commit(struct cryo_artifact *w, struct cryo_custody_entry *e, struct cryo_error *err);
 /* Content-addressed: the file is named by its SHA-256 (the last component

@@ -46,8 +46,9 @@ static void usage(FILE *out)
 		"      --max-memory N         memory per process at most (bytes; K, M, G):\n"
 		"                             anonymous memory first, then mapped files\n"
 		"      --max-total-memory N   memory of all processes together at most\n"
-		"      --skip-file-backed     leave out pages of mapped files the process\n"
-		"                             did not change (gdb reads them from the files)\n"
+		"      --skip-file-backed     leave out the pages of mapped files that are\n"
+		"                             the files' own (not the process's private\n"
+		"                             changes): gdb reads them from the files\n"
 		"  -z, --compress             write core.zst (zstd) instead of core\n"
 		"      --max-file-size N      larger executables and deleted files are\n"
 		"                             listed, not copied (default 1G)\n"
@@ -55,9 +56,9 @@ static void usage(FILE *out)
 		"  -q, -v, -h, -V             quiet, verbose, help, version\n\n"
 		"Exit status: 0 done; 2 done, but something could not be read (listed,\n"
 		"and recorded in the custody log); 3 target (or --pid) not found;\n"
-		"4 ambiguous; 64 usage (or the case already holds this snapshot);\n"
-		"70 internal; 71 system call failed; 74 write failed; 75 interrupted;\n"
-		"77 not root (docs/exit-codes.md).\n");
+		"4 ambiguous; 64 usage (or the case already holds a process snapshot);\n"
+		"65 bad case or runtime data; 70 internal; 71 system call failed;\n"
+		"74 write failed; 75 interrupted; 77 not root (docs/exit-codes.md).\n");
 }
 
 static int parse(int argc, char **argv, struct options *o)
