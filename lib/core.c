@@ -825,7 +825,7 @@ int cryo_core_write(const struct cryo_core_request *req, cJSON *record, struct c
 			goto out;
 		}
 		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-		ZSTD_CCtx_setParameter(sink.z, ZSTD_c_compressionLevel, 3);
+		ZSTD_CCtx_setParameter(sink.z, ZSTD_c_compressionLevel, 1); /* memory is large and cheap to squeeze */
 		ZSTD_CCtx_setParameter(sink.z, ZSTD_c_checksumFlag, 1);
 		ZSTD_CCtx_setParameter(sink.z, ZSTD_c_nbWorkers, ncpu > 1 ? (int)ncpu : 0);
 	}
