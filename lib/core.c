@@ -91,9 +91,22 @@ static int ptrace_read_errno(const char *what, char *why, size_t size)
 	return -1;
 }
 
-/* What a refused PTRACE_SEIZE means on this host. */
-static void explain_refusal(int e, char *why, size_t size)
+/* What a refused PTRACE_SEIZE means on this host: a task has one tracer
+ * at most, and a process that traces itself through its parent
+ * (PTRACE_TRACEME) keeps every other one out, as anti-debugging code does. */
+static void explain_refusal(pid_t tid, int e, char *why, size_t size)
 {
+	char path[64], v[32];
+	cleanup_free char *st = NULL;
+	size_t slen;
+	struct cryo_error ignore0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (e == EPERM && cryo_read_file_at(AT_FDCWD, path, 1u << 20, false, &st, &slen, &ignore0) == 0 &&
+	    cryo_status_field(st, "TracerPid", v, sizeof(v)) && atoi(v) != 0) {
+		snprintf(why, size, "ptrace refused: already traced by process %d (a debugger, or anti-debugging: "
+			 "PTRACE_TRACEME)", atoi(v));
+		return;
+	}
 	char scope[8] = "";
 	cleanup_free char *y = NULL;
 	size_t len;
@@ -118,7 +131,7 @@ static void stop_threads(struct thread *t, size_t n)
 			if (errno == ESRCH)
 				snprintf(t[i].why, sizeof(t[i].why), "the thread exited");
 			else
-				explain_refusal(errno, t[i].why, sizeof(t[i].why));
+				explain_refusal(t[i].tid, errno, t[i].why, sizeof(t[i].why));
 			continue;
 		}
 		t[i].seized = true;

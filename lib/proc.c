@@ -673,7 +673,8 @@ static int capture_process(struct snap *s, const struct procinfo *pi, const stru
 	cryo_json_num(index_entry, "threads", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p, "threads")));
 
 	cJSON *mem = cJSON_AddObjectToObject(p, "memory");
-	if (req->no_memory || (req->max_total_memory && *memory_left == 0)) {
+	/* cores take whole pages: less than one left is none */
+	if (req->no_memory || (req->max_total_memory && *memory_left < 4096)) {
 		cryo_json_str(mem, "captured", req->no_memory ? "no (--no-memory)" : "no (--max-total-memory reached)");
 		if (!req->no_memory)
 			warning(s, "process %d: no memory captured, --max-total-memory is spent", (int)pid);

@@ -2,10 +2,20 @@
 # cryo-proc under pressure: a process killed while its memory is being
 # written (recorded as exited, no half-written core, the rest captured), a
 # process with 200 threads (one NT_PRSTATUS each, gdb lists them all), a
-# container of 2,000 processes captured within bounded memory, and the
+# container of 2,000 processes captured within bounded memory, a process
+# its parent already traces (the anti-debugging trick), a container frozen
+# by the cgroup v1 freezer, and the
 # same memprobe checks on a Docker container.  Traffic: none.
 . "$(dirname "$0")/lib.sh"
 need_root
+# in_ct ID COMM: the pid of the process named COMM in runc container ID
+in_ct() {
+	local p
+	for p in $(cat "$CGV2/cryo-test/$1/cgroup.procs"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = "$2" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
 
 # --- a process that dies mid-capture ----------------------------------------
 id=cryoprocx-$$
@@ -14,7 +24,7 @@ runc_start "$id" /bin/sh -c '/bin/env MEMPROBE_TOUCH=1 /cryo/memprobe big /tmp 7
 upper=$(runc_upper "$id")
 wait_for 60 test -s "$upper/tmp/addrs" || { fail ready "memprobe big"; finish; }
 wait_for 20 test -s "$upper/var/tmp/addrs" || { fail ready "memprobe small"; finish; }
-big=$(pgrep -f 'memprobe big /tmp 768')
+big=$(for p in $(cat "$CGV2/cryo-test/$id/cgroup.procs"); do tr '\0' ' ' <"/proc/$p/cmdline" | grep -q 'memprobe big' && echo "$p"; done)
 [ -n "$big" ] && pass found-big || fail found-big "no memprobe big in the container"
 check freeze cryo-freeze "$id"
 case=$SCRATCH/cx
@@ -62,6 +72,39 @@ expect_eq many-one-exe "$(jq '[.[] | select(any(.sources[]; .what == "exe"))] | 
 rss=$(cat "$SCRATCH/rss")
 [ "$rss" -lt 262144 ] && pass "many-bounded-memory" || fail many-bounded-memory "max RSS ${rss} KiB"
 cryo-freeze -q --thaw "$id3"
+
+# --- anti-debugging: a process its parent already traces (PTRACE_TRACEME) ----
+id4=cryoproca-$$
+runc_start "$id4" /bin/sh -c 'MEMPROBE_TRACEME=1 /cryo/memprobe traced /tmp 8 - & wait' || { fail start4 "runc"; finish; }
+up4=$(runc_upper "$id4")
+wait_for 30 test -s "$up4/tmp/addrs" || { fail ready4 "memprobe traced"; finish; }
+tp=$(in_ct "$id4" memprobe)
+check freeze-traced cryo-freeze "$id4"
+expect_rc capture-traced 2 cryo-proc --case "$SCRATCH/ca" "$id4"
+expect_match traced-explained "$OUT" "registers of 1 of 2 thread\(s\) of process $tp not read: ptrace refused: already traced by process [0-9]+"
+out=$(gdb -nx -batch -ex "x/s $(sed -n 's/^heap=//p' "$up4/tmp/addrs")" "$BUILD/helpers/memprobe" "$SCRATCH/ca/proc/$tp/core" 2>&1)
+expect_match traced-memory-still-read "$out" '"traced-heap"'
+expect_eq traced-still-frozen "$(grep -c '^frozen 1' "$CGV2/cryo-test/$id4/cgroup.events")" 1
+cryo-freeze -q --thaw "$id4"
+
+# --- frozen by the v1 freezer: memory yes, registers cannot be ----------------
+id5=cryoprocv-$$
+if [ -d /sys/fs/cgroup/freezer ]; then
+	runc_start "$id5" /cryo/memprobe v1 /tmp 8 - || { fail start5 "runc"; finish; }
+	up5=$(runc_upper "$id5")
+	wait_for 30 test -s "$up5/tmp/addrs" || { fail ready5 "memprobe v1"; finish; }
+	p5=$(runc_pid "$id5")
+	check freeze-v1 cryo-freeze -m v1 "$id5"
+	expect_rc capture-v1 0 cryo-proc --case "$SCRATCH/cv" "$id5"
+	expect_match v1-explained "$OUT" "cgroup v1 freezer: registers are not read"
+	expect_eq v1-no-registers "$(jq .memory.threads_with_registers "$SCRATCH/cv/proc/$p5/process.json")" 0
+	out=$(gdb -nx -batch -ex "x/s $(sed -n 's/^heap=//p' "$up5/tmp/addrs")" "$BUILD/helpers/memprobe" "$SCRATCH/cv/proc/$p5/core" 2>&1)
+	expect_match v1-memory-read "$out" '"v1-heap"'
+	expect_eq v1-still-frozen "$(cat "/sys/fs/cgroup/freezer/cryo-test/$id5/freezer.state")" FROZEN
+	cryo-freeze -q --thaw "$id5"
+else
+	skip v1 "no cgroup v1 freezer hierarchy on this host"
+fi
 
 # --- Docker -----------------------------------------------------------------------
 if need_docker docker-proc; then

@@ -10,7 +10,9 @@
  * whole by a rename), and sleeps until killed.  IP:PORT "-" connects
  * nowhere.  MEMPROBE_TOUCH=1 fills the whole large mapping (with bytes
  * that compress like real data, neither zeros nor noise), making it
- * resident; MEMPROBE_THREADS=N starts N workers instead of one. */
+ * resident; MEMPROBE_THREADS=N starts N workers instead of one;
+ * MEMPROBE_TRACEME=1 has its parent trace it (PTRACE_TRACEME), the
+ * anti-debugging trick that keeps any other tracer out. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -118,6 +121,11 @@ int main(int argc, char **argv)
 	int raw = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
 	int pkt = socket(AF_PACKET, SOCK_RAW, htons(0x0003 /* ETH_P_ALL */));
 	(void)raw, (void)pkt;
+
+	if (getenv("MEMPROBE_TRACEME") && ptrace(PTRACE_TRACEME, 0, NULL, NULL) < 0) {
+		perror("PTRACE_TRACEME");
+		return 1;
+	}
 
 	int nthreads = getenv("MEMPROBE_THREADS") ? atoi(getenv("MEMPROBE_THREADS")) : 1;
 	for (int i = 0; i < nthreads; i++) {
