@@ -601,13 +601,20 @@ static int artifact_begin(struct cryo_case *c, const char *relpath, struct cryo_
 		r = (unsigned)getpid();
 	snprintf(w->tmp, sizeof(w->tmp), ".%.200s.tmp-%08x", base, r);
 	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
-	w->fd = direct ? openat(w->dirfd, w->tmp, flags | O_DIRECT, 0600) : -1;
-	if (w->fd >= 0)
-		w->direct = true;
-	else if (direct && errno != EINVAL)
-		unlinkat(w->dirfd, w->tmp, 0);
-	if (w->fd < 0)
+	int e = 0;
+	if (direct) {
+		w->fd = openat(w->dirfd, w->tmp, flags | O_DIRECT, 0600);
+		if (w->fd >= 0)
+			w->direct = true;
+		else if ((e = errno) == EINVAL)
+			/* a file system without O_DIRECT (tmpfs before 6.6) has
+			 * made the file by then: ours, removed before the plain open */
+			unlinkat(w->dirfd, w->tmp, 0);
+	}
+	if (!direct || e == EINVAL)
 		w->fd = openat(w->dirfd, w->tmp, flags, 0600);
+	else if (w->fd < 0)
+		errno = e;
 	if (w->fd < 0 || !(w->sha = cryo_sha256_new()) || !(w->buf = malloc(CRYO_ARTIFACT_BUF))) {
 		cryo_error_sys(err, "create %s/%s", c->path, relpath);
 		cryo_artifact_abort(w);

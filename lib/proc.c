@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 #define MAX_FDS 65536           /* per process: more are counted, not listed */
 #define MAX_LIST_ITEMS 65536    /* argv / environment strings */
 #define COPY_BUF (1u << 20)
+#define MAX_FILES 10000         /* distinct executables and deleted files copied */
 
 /* The raw /proc files kept beside process.json, and how much of each. */
 static const struct {
@@ -57,7 +59,7 @@ struct snap {
 	cJSON *files_index;
 	struct stored *files;
 	size_t nfiles, cap_files;
-	uint64_t problems_dropped, memory_total, threads, exited;
+	uint64_t problems_dropped, warnings_dropped, files_dropped, memory_total, threads, exited;
 	bool stop_threads;
 	char no_stop_reason[256];
 	unsigned char *copybuf;
@@ -86,6 +88,10 @@ static void problem(struct snap *s, const char *path, const char *fmt, ...)
 static void warning(struct snap *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warning(struct snap *s, const char *fmt, ...)
 {
+	if (cJSON_GetArraySize(s->warnings) >= MAX_PROBLEMS) {
+		s->warnings_dropped++;
+		return;
+	}
 	char msg[2300];
 	va_list ap;
 	va_start(ap, fmt);
@@ -240,6 +246,13 @@ static void store_file(struct snap *s, int fd, const struct stat *st, pid_t pid,
 			return;
 		}
 	}
+	/* each copy is a custody record too: a process holding 65,536 memfds
+	 * must not make the custody entry too large to be written */
+	if (s->nfiles >= MAX_FILES) {
+		if (s->files_dropped++ == 0)
+			problem(s, "proc/files", "more than %d distinct files: the rest are listed, not copied", MAX_FILES);
+		return;
+	}
 	if (cryo_grow(&s->files, &s->cap_files, s->nfiles, sizeof(*s->files), 64) < 0)
 		return;
 	struct stored *f = &s->files[s->nfiles];
@@ -301,88 +314,123 @@ static void store_file(struct snap *s, int fd, const struct stat *st, pid_t pid,
  * open) and after (fstat of what was opened). */
 static int open_regular(int dirfd, const char *name, struct stat *st)
 {
-	if (fstatat(dirfd, name, st, 0) < 0 || !S_ISREG(st->st_mode))
+	/* O_PATH opens nothing (no FIFO wakes, no device driver runs); the
+	 * type is checked on what it holds, and only a regular file is
+	 * reopened for reading, through our own descriptor, so a descriptor
+	 * swapped meanwhile (dup2 in a running container) cannot substitute
+	 * a device */
+	int pfd = openat(dirfd, name, O_PATH | O_CLOEXEC);
+	if (pfd < 0)
 		return -1;
-	int fd = openat(dirfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	struct stat st2;
-	if (fstat(fd, &st2) < 0 || !S_ISREG(st2.st_mode) || st2.st_ino != st->st_ino || st2.st_dev != st->st_dev) {
-		close(fd);
+	if (fstat(pfd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(pfd);
+		errno = EINVAL;
 		return -1;
 	}
-	*st = st2;
+	char self[64];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+	int fd = open(self, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	int e = errno;
+	close(pfd);
+	errno = e;
 	return fd;
 }
 
-/* Mounts whose files are not touched: FUSE, whose server may well be a
- * (frozen) process of the container: a stat or an open would wait for it
- * forever.  From the process's own mountinfo, by mount id (fdinfo's
- * mnt_id) and by device (the executable's, from its mappings). */
-#define MAX_FUSE 256
-struct fuse_mounts {
-	unsigned id[MAX_FUSE];
-	unsigned major[MAX_FUSE], minor[MAX_FUSE];
-	size_t n;
-	bool overflow; /* more than MAX_FUSE: every anonymous device is suspect */
+/* Which files behind /proc/PID/exe and /proc/PID/fd/N may be examined
+ * (stat, open, read).  A file on FUSE is not: its server may well be a
+ * (frozen) process of the container, and any request would wait for it
+ * forever.  The test is an allowlist: the file's mount (statx with
+ * AT_STATX_DONT_SYNC, which FUSE answers from its cache) must be one that
+ * the process's or the container init's mountinfo shows, and not FUSE.  A
+ * mount hidden by a chroot, or detached, is left alone: better a file not
+ * copied (and said so) than a capture that never ends. */
+struct mount_id {
+	uint64_t id;
+	bool fuse;
+};
+struct mounts {
+	struct mount_id *v;
+	size_t n, cap;
 };
 
-static void fuse_mounts_parse(const char *mountinfo, struct fuse_mounts *f)
+static int mount_id_cmp(const void *a, const void *b)
 {
-	memset(f, 0, sizeof(*f));
+	uint64_t x = ((const struct mount_id *)a)->id, y = ((const struct mount_id *)b)->id;
+	return (x > y) - (x < y);
+}
+
+static void mounts_add_text(struct mounts *m, const char *mountinfo)
+{
 	cleanup_free char *copy = strdup(mountinfo ? mountinfo : "");
 	char *save = NULL;
 	for (char *line = copy ? strtok_r(copy, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
-		struct cryo_mount m;
-		if (cryo_mountinfo_parse_line(line, &m) < 0 || !cryo_has_prefix(m.fstype, "fuse"))
+		struct cryo_mount mt;
+		if (cryo_mountinfo_parse_line(line, &mt) < 0 || cryo_grow(&m->v, &m->cap, m->n, sizeof(*m->v), 64) < 0)
 			continue;
-		if (f->n == MAX_FUSE) {
-			f->overflow = true;
-			continue;
-		}
-		f->id[f->n] = m.id, f->major[f->n] = m.major, f->minor[f->n] = m.minor;
-		f->n++;
+		m->v[m->n++] = (struct mount_id){ mt.id, cryo_has_prefix(mt.fstype, "fuse") };
 	}
 }
 
-static bool fuse_mount_id(const struct fuse_mounts *f, uint64_t id)
+static void mounts_load(struct mounts *m, const char *own, pid_t init_pid)
 {
-	for (size_t i = 0; i < f->n; i++)
-		if (f->id[i] == id)
-			return true;
-	return false;
+	memset(m, 0, sizeof(*m));
+	mounts_add_text(m, own);
+	char path[64];
+	cleanup_free char *text = NULL;
+	size_t len;
+	struct cryo_error e;
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)init_pid);
+	if (cryo_read_file_at(AT_FDCWD, path, 16u << 20, false, &text, &len, &e) == 0)
+		mounts_add_text(m, text);
+	/* memfds live on the kernel's internal shmem mount, which no
+	 * mountinfo shows: a fileless payload is one, so that mount is known
+	 * by making a memfd of our own */
+	int probe = memfd_create("cryo-probe", MFD_CLOEXEC);
+	struct statx sx;
+	if (probe >= 0 && statx(probe, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) == 0 && (sx.stx_mask & STATX_MNT_ID) &&
+	    cryo_grow(&m->v, &m->cap, m->n, sizeof(*m->v), 64) == 0)
+		m->v[m->n++] = (struct mount_id){ sx.stx_mnt_id, false };
+	if (probe >= 0)
+		close(probe);
+	if (m->n)
+		qsort(m->v, m->n, sizeof(*m->v), mount_id_cmp);
 }
 
-static bool fuse_dev(const struct fuse_mounts *f, unsigned major, unsigned minor)
+/* NULL when dirfd/name may be examined, else why not. */
+static const char *unsafe_file(const struct mounts *m, int dirfd, const char *name)
 {
-	for (size_t i = 0; i < f->n; i++)
-		if (f->major[i] == major && f->minor[i] == minor)
-			return true;
-	return f->overflow && major == 0;
+	struct statx sx;
+	if (statx(dirfd, name, AT_STATX_DONT_SYNC, STATX_MNT_ID | STATX_TYPE, &sx) < 0)
+		return "its mount could not be told";
+	if (!(sx.stx_mask & STATX_MNT_ID))
+		return "this kernel does not tell a file's mount (statx STATX_MNT_ID)";
+	struct mount_id key = { sx.stx_mnt_id, false };
+	const struct mount_id *hit = m->n ? bsearch(&key, m->v, m->n, sizeof(*m->v), mount_id_cmp) : NULL;
+	if (!hit)
+		return "its mount is not in the container's mount table (hidden by a chroot, or detached)";
+	if (hit->fuse)
+		return "it is on a FUSE mount, whose server may be frozen";
+	return NULL;
 }
 
-/* The device of the executable, from the mappings of its path. */
-static bool exe_on_fuse(const struct fuse_mounts *f, const char *maps, const char *exe)
+/* The first bytes of a small /proc file: fdinfo lists a file's locks
+ * after the fields wanted, and a process can make that list long. */
+static bool read_head(int dirfd, const char *name, char *buf, size_t size)
 {
-	if (!f->n && !f->overflow)
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return false;
-	cleanup_free char *copy = strdup(maps ? maps : "");
-	struct cryo_vmas v;
-	if (!copy || cryo_vmas_parse(copy, &v) < 0)
-		return true; /* cannot tell: do not risk it */
-	bool hit = false;
-	for (size_t i = 0; i < v.n && !hit; i++) {
-		unsigned ma, mi;
-		if (v.v[i].path && !strcmp(v.v[i].path, exe) && sscanf(v.v[i].dev, "%x:%x", &ma, &mi) == 2)
-			hit = fuse_dev(f, ma, mi);
-	}
-	cryo_vmas_free(&v);
-	return hit;
+	ssize_t n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	return true;
 }
 
 /* --- one process ------------------------------------------------------- */
 
-static cJSON *fds_json(struct snap *s, pid_t pid, int procfd, const struct fuse_mounts *fuse)
+static cJSON *fds_json(struct snap *s, pid_t pid, int procfd, const struct mounts *mounts)
 {
 	cJSON *arr = cJSON_CreateArray();
 	int dfd = openat(procfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -395,7 +443,7 @@ static cJSON *fds_json(struct snap *s, pid_t pid, int procfd, const struct fuse_
 	}
 	cleanup_close int infofd = openat(procfd, "fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
-	size_t n = 0, dropped = 0;
+	size_t n = 0, dropped = 0, unexamined = 0;
 	while ((de = readdir(d))) {
 		long fdn;
 		if (cryo_parse_long(de->d_name, 0, INT32_MAX, &fdn) < 0)
@@ -409,23 +457,27 @@ static cJSON *fds_json(struct snap *s, pid_t pid, int procfd, const struct fuse_
 		char target[4096] = "";
 		if (read_link(dirfd(d), de->d_name, target, sizeof(target)))
 			cryo_json_str(o, "target", target);
-		cleanup_free char *info = NULL;
-		size_t ilen;
-		struct cryo_error e;
+		/* an epoll fd's fdinfo is printed under its lock, which a watched
+		 * FUSE file's poll can hold forever */
+		char info[4096];
 		struct cryo_fdinfo fi;
-		bool have_fi = infofd >= 0 && cryo_read_file_at(infofd, de->d_name, 1u << 20, false, &info, &ilen, &e) == 0 &&
+		bool epoll = !strcmp(target, "anon_inode:[eventpoll]");
+		bool have_fi = infofd >= 0 && !epoll && read_head(infofd, de->d_name, info, sizeof(info)) &&
 			       cryo_fdinfo_parse(info, &fi) == 0;
 		struct stat st;
-		bool on_fuse = have_fi && fuse_mount_id(fuse, fi.mnt_id);
-		bool have_st = !on_fuse && fstatat(dirfd(d), de->d_name, &st, 0) == 0;
+		bool anon = cryo_has_prefix(target, "anon_inode:") || cryo_has_prefix(target, "socket:[") ||
+			    cryo_has_prefix(target, "pipe:[");
+		const char *unsafe = anon ? NULL : unsafe_file(mounts, dirfd(d), de->d_name);
+		bool have_st = !unsafe && fstatat(dirfd(d), de->d_name, &st, 0) == 0;
 		const char *type = cryo_has_prefix(target, "anon_inode:") ? "anon_inode"
-				   : on_fuse                                 ? "fuse"
+				   : unsafe                                  ? "not_examined"
 				   : have_st                                 ? file_type(st.st_mode)
 									     : "unknown";
 		cryo_json_str(o, "type", type);
-		if (on_fuse)
-			warning(s, "process %d: fd %ld is on a FUSE mount: not inspected (its server may be frozen)",
-				(int)pid, fdn);
+		if (unsafe) {
+			cryo_json_str(o, "not_examined", unsafe);
+			unexamined++;
+		}
 		if (have_st) {
 			cryo_json_num(o, "inode", (double)st.st_ino);
 			if (S_ISREG(st.st_mode))
@@ -460,6 +512,9 @@ static cJSON *fds_json(struct snap *s, pid_t pid, int procfd, const struct fuse_
 	}
 	if (dropped)
 		warning(s, "process %d: %zu descriptors beyond %d not listed", (int)pid, dropped, MAX_FDS);
+	if (unexamined)
+		warning(s, "process %d: %zu descriptor(s) not examined (on FUSE or a mount the container does not show; "
+			   "see not_examined in process.json)", (int)pid, unexamined);
 	return arr;
 }
 
@@ -538,6 +593,34 @@ static void times_json(struct snap *s, cJSON *o, uint64_t start_ticks)
 	cryo_json_str(o, "start_utc", utc);
 }
 
+/* A thread of pid that has not exited, 0 when none. */
+static pid_t live_thread(int procfd, pid_t pid)
+{
+	int tfd = openat(procfd, "task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_closedir DIR *d = tfd >= 0 ? fdopendir(tfd) : NULL;
+	if (!d) {
+		if (tfd >= 0)
+			close(tfd);
+		return 0;
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		long tid;
+		char path[64];
+		cleanup_free char *text = NULL;
+		size_t len;
+		struct cryo_error e;
+		struct cryo_proc_stat st;
+		if (cryo_parse_long(de->d_name, 1, INT32_MAX, &tid) < 0 || tid == pid)
+			continue;
+		snprintf(path, sizeof(path), "%ld/stat", tid);
+		if (cryo_read_file_at(dirfd(d), path, 4096, false, &text, &len, &e) == 0 &&
+		    cryo_proc_stat_parse(text, &st) == 0 && st.state != 'Z' && st.state != 'X')
+			return (pid_t)tid;
+	}
+	return 0;
+}
+
 /* Everything about one process.  Returns 1 when it exited before or
  * during its capture (recorded, not a failure). */
 static int capture_process(struct snap *s, const struct procinfo *pi, const struct procinfo *all, size_t nall,
@@ -559,10 +642,24 @@ static int capture_process(struct snap *s, const struct procinfo *pi, const stru
 	char *raw[RAW_N] = { 0 };
 	size_t rawlen[RAW_N] = { 0 };
 	cleanup_cjson cJSON *p = NULL;
+	/* A main thread that exited while the others run on (a zombie leader:
+	 * syscall(SYS_exit) in main) leaves /proc/PID's maps, command line and
+	 * environment empty or unreadable: they are read through a live thread */
+	pid_t mm_tid = now.state == 'Z' ? live_thread(procfd, pid) : 0;
+	cleanup_close int mmfd = -1;
+	if (mm_tid) {
+		char t[64];
+		snprintf(t, sizeof(t), "task/%d", (int)mm_tid);
+		mmfd = openat(procfd, t, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		warning(s, "process %d: its main thread has exited; memory and mappings read through thread %d", (int)pid,
+			(int)mm_tid);
+	}
 	for (size_t i = 0; i < RAW_N; i++) {
 		snprintf(rel, sizeof(rel), "proc/%d/%s", (int)pid, raw_files[i].name);
-		if (cryo_read_file_at(procfd, raw_files[i].name, raw_files[i].max, false, &raw[i], &rawlen[i], &e) < 0) {
-			if (e.errnum == ESRCH || (e.errnum == ENOENT && i == RAW_STATUS))
+		bool per_mm = i == RAW_MAPS || i == RAW_SMAPS || i == RAW_ENVIRON || i == RAW_CMDLINE;
+		int from = per_mm && mmfd >= 0 ? mmfd : procfd;
+		if (cryo_read_file_at(from, raw_files[i].name, raw_files[i].max, false, &raw[i], &rawlen[i], &e) < 0) {
+			if (i == RAW_STATUS && (e.errnum == ESRCH || e.errnum == ENOENT))
 				break;
 			problem(s, rel, "%s", e.msg);
 			continue;
@@ -621,16 +718,15 @@ static int capture_process(struct snap *s, const struct procinfo *pi, const stru
 
 	/* the executable: /proc/PID/exe opens it even when it was deleted */
 	cJSON *exe = cJSON_AddObjectToObject(p, "exe");
-	struct fuse_mounts fuse;
-	fuse_mounts_parse(raw[RAW_MOUNTINFO], &fuse);
+	struct mounts mounts;
+	mounts_load(&mounts, raw[RAW_MOUNTINFO], req->c->init_pid);
+	const char *unsafe = NULL;
 	if (read_link(procfd, "exe", link, sizeof(link))) {
 		cryo_json_str(exe, "path", link);
 		cryo_json_str(index_entry, "exe", link);
 		struct stat st;
-		bool on_fuse = exe_on_fuse(&fuse, raw[RAW_MAPS], link);
-		if (on_fuse)
-			errno = EDEADLK;
-		cleanup_close int fd = on_fuse ? -1 : open_regular(procfd, "exe", &st);
+		unsafe = unsafe_file(&mounts, procfd, "exe");
+		cleanup_close int fd = unsafe ? -1 : open_regular(procfd, "exe", &st);
 		if (fd >= 0) {
 			char hex[CRYO_SHA256_HEX];
 			cryo_json_bool(exe, "deleted", st.st_nlink == 0);
@@ -639,8 +735,7 @@ static int capture_process(struct snap *s, const struct procinfo *pi, const stru
 			if (st.st_nlink == 0)
 				cryo_json_bool(index_entry, "exe_deleted", true);
 		} else {
-			problem(s, link, "executable of process %d not copied: %s", (int)pid,
-				on_fuse ? "it is on a FUSE mount, whose server may be frozen" : strerror(errno));
+			problem(s, link, "executable of process %d not copied: %s", (int)pid, unsafe ? unsafe : strerror(errno));
 		}
 	} else {
 		cryo_json_str(exe, "path", NULL); /* a kernel thread, or gone */
@@ -662,7 +757,8 @@ static int capture_process(struct snap *s, const struct procinfo *pi, const stru
 		for (char *t = strtok(raw[RAW_CGROUP], "\n"); t; t = strtok(NULL, "\n"))
 			cJSON_AddItemToArray(cg, cryo_json_string(t));
 	cJSON_AddItemToObject(p, "limits", cryo_limits_json(raw[RAW_LIMITS] ? raw[RAW_LIMITS] : ""));
-	cJSON_AddItemToObject(p, "fds", fds_json(s, pid, procfd, &fuse));
+	cJSON_AddItemToObject(p, "fds", fds_json(s, pid, procfd, &mounts));
+	free(mounts.v);
 	struct cryo_vmas vmas = { 0 };
 	if (raw[RAW_SMAPS] && cryo_vmas_parse(raw[RAW_SMAPS], &vmas) == 0)
 		cJSON_AddItemToObject(p, "maps", maps_json(&vmas));
@@ -684,7 +780,8 @@ static int capture_process(struct snap *s, const struct procinfo *pi, const stru
 			limit = *memory_left;
 		snprintf(rel, sizeof(rel), "proc/%d/core", (int)pid);
 		struct cryo_core_request cr = {
-			.kase = req->kase, .entry = req->entry, .relpath = rel, .pid = pid, .procfd = procfd,
+			.kase = req->kase, .entry = req->entry, .relpath = rel, .pid = pid, .start_time = pi->start,
+			.procfd = procfd, .mm_dirfd = mmfd, .mm_pid = mm_tid,
 			.stop_threads = s->stop_threads, .no_stop_reason = s->no_stop_reason,
 			.skip_file_backed = req->skip_file_backed, .compress = req->compress, .max_bytes = limit,
 		};
@@ -918,7 +1015,9 @@ int cryo_proc_snapshot(const struct cryo_proc_request *req, cJSON **result, stru
 	cryo_json_num(counts, "files", (double)s.nfiles);
 	cryo_json_num(counts, "memory_bytes", (double)s.memory_total);
 	if (s.problems_dropped)
-		warning(&s, "%" PRIu64 " more problems not listed", s.problems_dropped);
+		problem(&s, "proc", "%" PRIu64 " more problems not listed", s.problems_dropped);
+	if (s.warnings_dropped)
+		cJSON_AddItemToArray(s.warnings, cryo_json_string("more warnings not listed"));
 	rc = 0;
 out:
 	cryo_json_num(s.result, "seconds", (double)(cryo_now_monotonic_ns() - t0) / 1e9);

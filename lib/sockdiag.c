@@ -64,15 +64,24 @@ static int dump(int fd, void *req, size_t len, int (*cb)(struct nlmsghdr *, void
 		return cryo_error_sys(err, "sock_diag request");
 	static char buf[32768] __attribute__((aligned(4)));
 	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0) {
+		struct sockaddr_nl from;
+		socklen_t flen = sizeof(from);
+		ssize_t got = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
+		if (got < 0) {
 			if (errno == EINTR)
 				continue;
 			return cryo_error_sys(err, "sock_diag reply");
 		}
-		if (n == 0)
+		if (got == 0)
 			return 0;
-		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+		/* only the kernel answers: a process with CAP_NET_ADMIN in the
+		 * namespace could otherwise send us what it likes */
+		if (flen < sizeof(from) || from.nl_pid != 0)
+			continue;
+		/* int, as NLMSG_OK/NLMSG_NEXT expect: an odd nlmsg_len must not
+		 * wrap an unsigned length into a huge one */
+		int n = (int)got;
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_type == NLMSG_DONE) {
 				/* a dump's error comes in its DONE message */
 				int e = 0;
@@ -158,8 +167,11 @@ static int unix_cb(struct nlmsghdr *h, void *arg)
 				n = sizeof(name) - 1;
 			memcpy(name, RTA_DATA(a), n);
 			name[n] = '\0';
-			if (n && name[0] == '\0')
-				name[0] = '@';
+			/* abstract: NUL first, and maybe more inside; each shown as
+			 * '@' (ss's convention) so that two names stay two */
+			for (size_t k = 0; k < n; k++)
+				if (name[k] == '\0')
+					name[k] = '@';
 			cryo_json_str(o, "path", name);
 		} else if (a->rta_type == UNIX_DIAG_PEER && RTA_PAYLOAD(a) >= sizeof(uint32_t)) {
 			uint32_t peer;
@@ -204,17 +216,32 @@ static int packet_cb(struct nlmsghdr *h, void *arg)
 }
 
 /* Raw sockets when the kernel has no raw_diag (CONFIG_INET_RAW_DIAG):
- * /proc/PID/net/raw{,6} of a process in the namespace, whose addresses are
- * the in-memory words printed in hex. */
-static void proc_net_raw(cJSON *arr, size_t *count, pid_t pid, int family)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)pid, family == AF_INET6 ? "raw6" : "raw");
-	cleanup_free char *text = NULL;
+ * /proc/thread-self/net/raw{,6} read from a thread inside the namespace
+ * (a container's process may sit in a namespace of its own), whose
+ * addresses are the in-memory words printed in hex. */
+struct raw_read {
+	const char *path;
+	char *text;
 	size_t len;
+};
+
+static int read_in_ns(void *arg)
+{
+	struct raw_read *r = arg;
 	struct cryo_error e;
-	if (cryo_read_file_at(AT_FDCWD, path, 64u << 20, false, &text, &len, &e) < 0)
+	return cryo_read_file_at(AT_FDCWD, r->path, 64u << 20, false, &r->text, &r->len, &e) < 0 ? e.errnum : 0;
+}
+
+static void proc_net_raw(cJSON *arr, size_t *count, const struct cryo_netns *ns, int family)
+{
+	struct raw_read rr = { family == AF_INET6 ? "/proc/thread-self/net/raw6" : "/proc/thread-self/net/raw", NULL, 0 };
+	struct cryo_error e;
+	if (cryo_netns_run(ns, read_in_ns, &rr, &e) < 0 || !rr.text) {
+		free(rr.text);
 		return;
+	}
+	cleanup_free char *text = rr.text;
+	const char *path = family == AF_INET6 ? "/proc/net/raw6" : "/proc/net/raw";
 	char *save = NULL;
 	strtok_r(text, "\n", &save); /* header */
 	for (char *line = strtok_r(NULL, "\n", &save); line && *count < MAX_SOCKETS; line = strtok_r(NULL, "\n", &save)) {
@@ -347,8 +374,8 @@ cJSON *cryo_sockets_json(const struct cryo_netns *ns, const struct cryo_pids *pi
 		bool unsupported = false;
 		if (dump(fd, &req, sizeof(req), inet_cb, &c, &unsupported, err) < 0)
 			return NULL;
-		if (unsupported && kinds[k].proto == IPPROTO_RAW && pids && pids->n)
-			proc_net_raw(arr, &count, pids->v[0], kinds[k].family);
+		if (unsupported && kinds[k].proto == IPPROTO_RAW)
+			proc_net_raw(arr, &count, ns, kinds[k].family);
 	}
 	struct {
 		struct nlmsghdr h;

@@ -26,7 +26,11 @@ struct cryo_core_request {
 	struct cryo_custody_entry *entry;
 	const char *relpath;       /* "proc/<pid>/core" (".zst" is added when compressed) */
 	pid_t pid;
+	uint64_t start_time;       /* its start (clock ticks): checked before the core is kept; 0: not */
 	int procfd;                /* /proc/<pid>, opened by the caller */
+	int mm_dirfd;              /* where the memory is read: /proc/<pid>/task/<tid> of a live
+				    * thread when the main one has exited; -1: procfd */
+	pid_t mm_pid;              /* that thread (0: pid) */
 	bool stop_threads;         /* false: registers are not read (why in no_stop_reason) */
 	const char *no_stop_reason;
 	bool skip_file_backed;     /* omit pages of mapped files that the process did not change */

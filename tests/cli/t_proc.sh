@@ -89,6 +89,9 @@ files=$case/proc/files/index.json
 dsha=$(jq -r '.[] | select(any(.sources[]; .what | startswith("fd "))) | .sha256' "$files" | head -1)
 expect_eq deleted-file-content "$(cat "$case/proc/files/$dsha" 2>&1)" "$tag-deleted-file"
 expect_eq deleted-file-in-fds "$(jq -r '[.fds[] | select(.deleted) | .sha256] | first' "$pj")" "$dsha"
+msha=$(jq -r '.[] | select(any(.sources[]; .path | startswith("/memfd:payload"))) | .sha256' "$files" | head -1)
+expect_eq memfd-content "$(cat "$case/proc/files/$msha" 2>&1)" "$tag-memfd-payload"
+expect_eq epoll-listed-not-probed "$(jq -c '[.fds[] | select(.target == "anon_inode:[eventpoll]") | {type, flags}]' "$pj")" '[{"type":"anon_inode","flags":null}]'
 esha=$(jq -r '.exe.sha256' "$pj")
 expect_eq exe-copy "$(sha256sum <"$case/proc/files/$esha" | cut -d' ' -f1)" "$(sha256sum <"$exe" | cut -d' ' -f1)"
 

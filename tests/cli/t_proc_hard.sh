@@ -4,7 +4,7 @@
 # process with 200 threads (one NT_PRSTATUS each, gdb lists them all), a
 # container of 2,000 processes captured within bounded memory, a process
 # its parent already traces (the anti-debugging trick), a container frozen
-# by the cgroup v1 freezer, and the
+# by the cgroup v1 freezer, a process whose main thread exited, and the
 # same memprobe checks on a Docker container.  Traffic: none.
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -105,6 +105,21 @@ if [ -d /sys/fs/cgroup/freezer ]; then
 else
 	skip v1 "no cgroup v1 freezer hierarchy on this host"
 fi
+
+# --- a main thread that exited while its other thread runs on -----------------
+id6=cryoprocz-$$
+runc_start "$id6" /bin/sh -c 'MEMPROBE_EXIT_MAIN=1 /cryo/memprobe zombie /tmp 8 - & wait' || { fail start6 "runc"; finish; }
+up6=$(runc_upper "$id6")
+wait_for 30 test -s "$up6/tmp/addrs" || { fail ready6 "memprobe zombie"; finish; }
+zp=$(in_ct "$id6" memprobe)
+wait_for 10 sh -c "grep -q '^State:.*Z' /proc/$zp/status" || fail zombie-leader "the main thread did not exit"
+check freeze-zombie cryo-freeze "$id6"
+cryo-proc --case "$SCRATCH/cz" "$id6" >/dev/null 2>"$SCRATCH/cz.err"
+expect_match zombie-explained "$(cat "$SCRATCH/cz.err")" "process $zp: its main thread has exited; memory and mappings read through thread"
+out=$(gdb -nx -batch -ex "x/s $(sed -n 's/^heap=//p' "$up6/tmp/addrs")" "$BUILD/helpers/memprobe" "$SCRATCH/cz/proc/$zp/core" 2>&1)
+expect_match zombie-memory-read "$out" '"zombie-heap"'
+expect_eq zombie-cmdline "$(jq -r '.cmdline | join(" ")' "$SCRATCH/cz/proc/$zp/process.json")" "/cryo/memprobe zombie /tmp 8 -"
+cryo-freeze -q --thaw "$id6"
 
 # --- Docker -----------------------------------------------------------------------
 if need_docker docker-proc; then

@@ -12,7 +12,9 @@
  * that compress like real data, neither zeros nor noise), making it
  * resident; MEMPROBE_THREADS=N starts N workers instead of one;
  * MEMPROBE_TRACEME=1 has its parent trace it (PTRACE_TRACEME), the
- * anti-debugging trick that keeps any other tracer out. */
+ * anti-debugging trick that keeps any other tracer out; MEMPROBE_EXIT_MAIN=1
+ * ends the main thread once ready (the others run on), which empties
+ * /proc/PID's maps and command line. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -117,6 +120,12 @@ int main(int argc, char **argv)
 			usleep(100000);
 	}
 
+	int mfd = memfd_create("payload", 0);
+	if (mfd >= 0)
+		dprintf(mfd, "%s-memfd-payload\n", tag);
+	int ep = epoll_create1(0);
+	(void)ep;
+
 	/* kept open, never used: what a capture must list */
 	int raw = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
 	int pkt = socket(AF_PACKET, SOCK_RAW, htons(0x0003 /* ETH_P_ALL */));
@@ -146,6 +155,8 @@ int main(int argc, char **argv)
 		close(afd);
 		rename(tmp, final);
 	}
+	if (getenv("MEMPROBE_EXIT_MAIN"))
+		syscall(SYS_exit, 0);
 	for (;;)
 		pause();
 }
