@@ -37,7 +37,7 @@
 
 struct thread {
 	pid_t tid, nstid; /* on the host; in its own pid namespace */
-	bool seized, stopped, regs_ok, fp_ok;
+	bool seized, stopped, regs_ok, fp_ok, exited;
 	int signal; /* stopped on the way to this signal: given back at detach */
 	struct user_regs_struct regs;
 	struct user_fpregs_struct fp;
@@ -129,10 +129,16 @@ static void stop_threads(struct thread *t, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (ptrace(PTRACE_SEIZE, t[i].tid, 0, 0) < 0) {
-			if (errno == ESRCH)
+			int e = errno;
+			struct cryo_proc_stat st;
+			struct cryo_error ig;
+			/* the kernel refuses an exited thread (a main thread gone
+			 * while the others run on) with EPERM too */
+			t[i].exited = e == ESRCH || (cryo_proc_stat_read(t[i].tid, &st, &ig) == 0 && (st.state == 'Z' || st.state == 'X'));
+			if (t[i].exited)
 				snprintf(t[i].why, sizeof(t[i].why), "the thread exited");
 			else
-				explain_refusal(t[i].tid, errno, t[i].why, sizeof(t[i].why));
+				explain_refusal(t[i].tid, e, t[i].why, sizeof(t[i].why));
 			continue;
 		}
 		t[i].seized = true;
@@ -942,7 +948,7 @@ int cryo_core_write(const struct cryo_core_request *req, cJSON *record, struct c
 	pc.excluded = NULL;
 	rc = 0;
 out:;
-	size_t regs = 0;
+	size_t regs = 0, exited = 0;
 	cJSON *threads = cJSON_AddArrayToObject(record, "threads");
 	for (size_t i = 0; i < nt; i++) {
 		cJSON *o = cJSON_CreateObject();
@@ -951,10 +957,14 @@ out:;
 		cryo_json_bool(o, "xstate", t[i].xlen > 0);
 		if (!t[i].regs_ok)
 			cryo_json_str(o, "reason", t[i].why);
+		if (t[i].exited)
+			cryo_json_bool(o, "exited", true);
 		regs += t[i].regs_ok;
+		exited += t[i].exited;
 		cJSON_AddItemToArray(threads, o);
 	}
 	cryo_json_num(record, "threads_with_registers", (double)regs);
+	cryo_json_num(record, "threads_exited", (double)exited);
 	if (begun)
 		cryo_artifact_abort(&sink.w);
 	release_threads(t, nt);

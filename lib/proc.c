@@ -656,7 +656,7 @@ static int capture_process(struct snap *s, const struct procinfo *pi, const stru
 	}
 	for (size_t i = 0; i < RAW_N; i++) {
 		snprintf(rel, sizeof(rel), "proc/%d/%s", (int)pid, raw_files[i].name);
-		bool per_mm = i == RAW_MAPS || i == RAW_SMAPS || i == RAW_ENVIRON || i == RAW_CMDLINE;
+		bool per_mm = i == RAW_MAPS || i == RAW_SMAPS || i == RAW_ENVIRON || i == RAW_CMDLINE || i == RAW_MOUNTINFO;
 		int from = per_mm && mmfd >= 0 ? mmfd : procfd;
 		if (cryo_read_file_at(from, raw_files[i].name, raw_files[i].max, false, &raw[i], &rawlen[i], &e) < 0) {
 			if (i == RAW_STATUS && (e.errnum == ESRCH || e.errnum == ENOENT))
@@ -812,16 +812,18 @@ static int capture_process(struct snap *s, const struct procinfo *pi, const stru
 		}
 		const cJSON *twr = cJSON_GetObjectItemCaseSensitive(mem, "threads_with_registers");
 		const cJSON *th = cJSON_GetObjectItemCaseSensitive(mem, "threads");
-		if (s->stop_threads && twr && (int)twr->valuedouble < cJSON_GetArraySize(th)) {
+		const cJSON *tex = cJSON_GetObjectItemCaseSensitive(mem, "threads_exited");
+		int gone = tex ? (int)tex->valuedouble : 0;
+		if (s->stop_threads && twr && (int)twr->valuedouble + gone < cJSON_GetArraySize(th)) {
 			const char *why = "see process.json";
 			const cJSON *t;
 			cJSON_ArrayForEach(t, th)
-				if (cryo_json_get_str(t, "reason")) {
+				if (cryo_json_get_str(t, "reason") && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(t, "exited"))) {
 					why = cryo_json_get_str(t, "reason");
 					break;
 				}
 			problem(s, rel, "registers of %d of %d thread(s) of process %d not read: %s",
-				cJSON_GetArraySize(th) - (int)twr->valuedouble, cJSON_GetArraySize(th), (int)pid, why);
+				cJSON_GetArraySize(th) - (int)twr->valuedouble - gone, cJSON_GetArraySize(th), (int)pid, why);
 		}
 	}
 	snprintf(rel, sizeof(rel), "proc/%d/process.json", (int)pid);
@@ -1014,8 +1016,14 @@ int cryo_proc_snapshot(const struct cryo_proc_request *req, cJSON **result, stru
 	cryo_json_num(counts, "exited", (double)s.exited);
 	cryo_json_num(counts, "files", (double)s.nfiles);
 	cryo_json_num(counts, "memory_bytes", (double)s.memory_total);
-	if (s.problems_dropped)
-		problem(&s, "proc", "%" PRIu64 " more problems not listed", s.problems_dropped);
+	if (s.problems_dropped) {
+		cJSON *o = cJSON_CreateObject();
+		char why[64];
+		snprintf(why, sizeof(why), "%" PRIu64 " more problems not listed", s.problems_dropped);
+		cryo_json_str(o, "path", "proc");
+		cryo_json_str(o, "problem", why);
+		cJSON_AddItemToArray(s.problems, o);
+	}
 	if (s.warnings_dropped)
 		cJSON_AddItemToArray(s.warnings, cryo_json_string("more warnings not listed"));
 	rc = 0;

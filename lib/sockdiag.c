@@ -168,10 +168,13 @@ static int unix_cb(struct nlmsghdr *h, void *arg)
 			memcpy(name, RTA_DATA(a), n);
 			name[n] = '\0';
 			/* abstract: NUL first, and maybe more inside; each shown as
-			 * '@' (ss's convention) so that two names stay two */
-			for (size_t k = 0; k < n; k++)
-				if (name[k] == '\0')
-					name[k] = '@';
+			 * '@' (ss's convention) so that two names stay two.  A path
+			 * name ends at its NUL (the kernel counts it in). */
+			if (n && name[0] == '\0') {
+				for (size_t k = 0; k < n; k++)
+					if (name[k] == '\0')
+						name[k] = '@';
+			}
 			cryo_json_str(o, "path", name);
 		} else if (a->rta_type == UNIX_DIAG_PEER && RTA_PAYLOAD(a) >= sizeof(uint32_t)) {
 			uint32_t peer;

@@ -115,6 +115,8 @@ zp=$(in_ct "$id6" memprobe)
 wait_for 10 sh -c "grep -q '^State:.*Z' /proc/$zp/status" || fail zombie-leader "the main thread did not exit"
 check freeze-zombie cryo-freeze "$id6"
 cryo-proc --case "$SCRATCH/cz" "$id6" >/dev/null 2>"$SCRATCH/cz.err"
+expect_eq zombie-exit "$?" 0
+expect_eq zombie-thread-exited "$(jq --argjson p "$zp" '[.memory.threads[] | select(.tid == $p) | .exited] | first' "$SCRATCH/cz/proc/$zp/process.json")" true
 expect_match zombie-explained "$(cat "$SCRATCH/cz.err")" "process $zp: its main thread has exited; memory and mappings read through thread"
 out=$(gdb -nx -batch -ex "x/s $(sed -n 's/^heap=//p' "$up6/tmp/addrs")" "$BUILD/helpers/memprobe" "$SCRATCH/cz/proc/$zp/core" 2>&1)
 expect_match zombie-memory-read "$out" '"zombie-heap"'
