@@ -43,7 +43,8 @@ struct checker {
 	size_t cur;             /* the member being read, or SIZE_MAX */
 	uint64_t cur_got;
 	struct cryo_sha256 *sha;
-	char *keep;             /* custody.jsonl or case.json, kept whole */
+	char *keep;             /* custody.jsonl or case.json, or a member the caller keeps, whole */
+	bool keep_user;         /* the caller asked for it */
 	size_t keep_len;
 	char *custody, *casejson;
 	size_t custody_len, casejson_len;
@@ -228,7 +229,8 @@ static int member_begin(struct checker *c, const char *name, uint64_t size, bool
 		c->cur = SIZE_MAX;
 		return -1;
 	}
-	if (is_custody || is_case) {
+	c->keep_user = c->req->keep && c->req->kept && c->req->keep(name, size, c->req->keep_arg);
+	if (is_custody || is_case || c->keep_user) {
 		if (!(c->keep = malloc(size + 1))) {
 			bad(c, name, "out of memory");
 			return -1;
@@ -265,6 +267,16 @@ static void member_end(struct checker *c)
 	if (strcmp(got, m->sha256) != 0) {
 		bad(c, m->path, "content differs from the manifest (sha256 %.16s..., expected %.16s...)", got, m->sha256);
 		return;
+	}
+	if (c->keep && c->keep_user) {
+		c->keep[c->keep_len] = '\0';
+		bool ours = !strcmp(m->path, CRYO_CUSTODY_MEMBER) || !strcmp(m->path, CRYO_CASE_MEMBER);
+		char *give = ours ? malloc(c->keep_len + 1) : steal_pointer(&c->keep);
+		if (give) {
+			if (ours)
+				memcpy(give, c->keep, c->keep_len + 1);
+			c->req->kept(m->path, give, c->keep_len, c->req->keep_arg);
+		}
 	}
 	if (c->keep) {
 		c->keep[c->keep_len] = '\0';

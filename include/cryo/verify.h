@@ -20,6 +20,15 @@ struct cryo_verify_request {
 	const char *sig;         /* detached signature; NULL: path + ".minisig" */
 	const char *extract;     /* archive mode: extract into this new directory */
 	bool unsigned_ok;        /* accept an archive sealed with --unsigned (no pk) */
+	/* Readers of the evidence (cryo-report) get members in the same pass
+	 * that verifies them, so what they use is what was checked: keep()
+	 * says which members (bounded by their manifest size) to hold, and
+	 * kept() receives each one whole, NUL-terminated and owned by the
+	 * callee, once its SHA-256 matched the signed manifest.  Archive mode
+	 * only; custody.jsonl and case.json can be asked for too. */
+	bool (*keep)(const char *member, uint64_t size, void *arg);
+	void (*kept)(const char *member, char *data, size_t len, void *arg);
+	void *keep_arg;
 };
 
 /* *result (always set): ok, signature {ok, key_id, trusted_comment},
