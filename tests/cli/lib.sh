@@ -83,7 +83,8 @@ wait_for() {
 # runc_start ID CMD...: a runc container on an overlay of the busybox rootfs,
 # in cgroup /cryo-test/ID, in its own network namespace joined by a veth pair
 # to a peer namespace made for it.  RUNC_CAPS="CAP_A,CAP_B" adds
-# capabilities to runc's default few.
+# capabilities to runc's default few; RUNC_BIND="HOST_PATH:CONTAINER_PATH"
+# bind-mounts a host file or directory.
 runc_start() {
 	local id=$1
 	shift
@@ -107,8 +108,10 @@ runc_start() {
 	(cd "$b" && runc spec) || return 1
 	local args
 	args=$(printf '%s\n' "$@" | jq -R . | jq -s .)
-	jq --argjson args "$args" --arg id "$id" --arg ns "/var/run/netns/$cns" --arg caps "${RUNC_CAPS:-}" '
+	jq --argjson args "$args" --arg id "$id" --arg ns "/var/run/netns/$cns" --arg caps "${RUNC_CAPS:-}" --arg bind "${RUNC_BIND:-}" '
 		(if $caps != "" then .process.capabilities |= with_entries(.value += ($caps | split(","))) else . end) |
+		(if $bind != "" then .mounts += [{destination: ($bind | split(":")[1]), source: ($bind | split(":")[0]),
+			type: "bind", options: ["rbind", "rw"]}] else . end) |
 		.process.terminal = false | .process.args = $args | .root.path = "rootfs" |
 		.root.readonly = false | .hostname = $id |
 		.linux.cgroupsPath = ("/cryo-test/" + $id) |
