@@ -348,6 +348,43 @@ static void analyse_changes(cJSON *d, const cJSON *changes)
 			cJSON_AddItemToArray(rows, r);
 		}
 	}
+	/* grouped by directory (the first two levels), for the timeline */
+	cJSON *dirs = cJSON_AddArrayToObject(ch, "by_directory");
+	cJSON_ArrayForEach(c, changes) {
+		const char *path = cryo_json_get_str(c, "path");
+		if (!path || path[0] != '/')
+			continue;
+		char dir[256];
+		const char *a = strchr(path + 1, '/');
+		const char *b = a ? strchr(a + 1, '/') : NULL;
+		size_t len = b ? (size_t)(b - path) : a ? (size_t)(a - path) : 1;
+		if (len >= sizeof(dir))
+			len = sizeof(dir) - 1;
+		memcpy(dir, path, len);
+		dir[len] = '\0';
+		cJSON *g = NULL, *it;
+		cJSON_ArrayForEach(it, dirs)
+			if (!strcmp(cryo_json_get_str(it, "directory"), dir))
+				g = it;
+		if (!g) {
+			if (cJSON_GetArraySize(dirs) >= 50)
+				continue;
+			g = cJSON_CreateObject();
+			cryo_json_str(g, "directory", dir);
+			cryo_json_str(g, "first", NULL);
+			cryo_json_str(g, "last", NULL);
+			cJSON_AddItemToArray(dirs, g);
+		}
+		cryo_json_num(g, "count", num(g, "count", 0) + 1);
+		const char *mt = cryo_json_get_str(c, "mtime");
+		if (mt) {
+			const char *f = cryo_json_get_str(g, "first"), *l = cryo_json_get_str(g, "last");
+			if (!f || strcmp(mt, f) < 0)
+				cryo_json_str(g, "first", mt);
+			if (!l || strcmp(mt, l) > 0)
+				cryo_json_str(g, "last", mt);
+		}
+	}
 	cryo_json_num(ch, "total", (double)n);
 	cryo_json_num(ch, "added", (double)added);
 	cryo_json_num(ch, "modified", (double)modified);
@@ -896,6 +933,16 @@ char *cryo_report_html(const cJSON *d)
 	outf(&h, "<section id=filesystem><h2>Filesystem changes</h2><p>%.0f added, %.0f modified, %.0f deleted.</p>",
 	     num(ch, "added", 0), num(ch, "modified", 0), num(ch, "deleted", 0));
 	timeline_svg(&h, get(ch, "timeline"));
+	out(&h, "<table><tr><th>directory</th><th>changes</th><th>first mtime</th><th>last mtime</th></tr>");
+	cJSON_ArrayForEach(e, get(ch, "by_directory")) {
+		out(&h, "<tr>");
+		cell(&h, str(e, "directory"));
+		cellnum(&h, num(e, "count", 0));
+		cell(&h, str(e, "first"));
+		cell(&h, str(e, "last"));
+		out(&h, "</tr>");
+	}
+	out(&h, "</table>");
 	out(&h, "<table><tr><th>change</th><th>path</th><th>type</th><th>mode</th><th>size</th><th>mtime</th><th>sha256</th></tr>");
 	cJSON_ArrayForEach(e, get(ch, "rows")) {
 		out(&h, "<tr>");

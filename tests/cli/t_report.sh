@@ -7,6 +7,8 @@
 # attacker's markup must appear only escaped, and Chromium (headless, no
 # network) must render the page without running anything.  A tampered
 # archive gives no report; --no-verify gives one that says NOT VERIFIED.
+# Then a Docker container with the host's PID namespace, CAP_SYS_ADMIN and
+# the socket mounted: the same findings, host-pid too.
 # Traffic: none (Chromium runs with background networking off, and the page
 # forbids every fetch).
 . "$(dirname "$0")/lib.sh"
@@ -86,4 +88,27 @@ expect_rc no-verify 0 cryo-report --no-verify -o "$SCRATCH/nv.html" "$SCRATCH/ca
 expect_match no-verify-banner "$(grep -o 'id=verification class="banner unverified">[^<]*' "$SCRATCH/nv.html")" "NOT VERIFIED"
 expect_rc no-key-usage 64 cryo-report "$SCRATCH/case.tar.zst"
 expect_rc not-over-archive 64 cryo-report -p "$SCRATCH/k.pub" -o "$SCRATCH/case.tar.zst" "$SCRATCH/case.tar.zst"
+# the same on a Docker container sharing the host's PID namespace
+if need_docker docker-report; then
+	dname=cryorep-dk-$$
+	docker rm -f "$dname" >/dev/null 2>&1
+	did=$(docker run -d --name "$dname" --label cryo-test=1 --network none --pid=host --cap-add SYS_ADMIN \
+		-v "$SCRATCH/docker.sock:/var/run/docker.sock" "$IMAGE" /cryo/memprobe dk /tmp 8 -) ||
+		{ fail docker-start "docker run"; finish; }
+	undo "docker rm -f '$dname'"
+	undo "echo 0 >'$CGV2/docker/$did/cgroup.freeze'"
+	wait_for 30 sh -c "docker exec '$did' cat /tmp/addrs | grep -q ready" || fail docker-ready "memprobe"
+	dcase=$SCRATCH/dcase
+	check docker-freeze cryo-freeze -c "$dcase" "${did:0:12}"
+	check docker-proc cryo-proc -q -c "$dcase" "${did:0:12}"
+	check docker-fs cryo-fs -q -c "$dcase" "${did:0:12}"
+	check docker-pack cryo-pack -q -s "$SCRATCH/k.sec" -o "$SCRATCH/dcase.tar.zst" "$dcase"
+	cryo-freeze -q --thaw -c "$dcase" "${did:0:12}"
+	djson=$(cryo-report -p "$SCRATCH/k.pub" --json "$SCRATCH/dcase.tar.zst")
+	expect_eq docker-report-container "$(jq -r .container.id <<<"$djson")" "$did"
+	for f in cap_sys_admin runtime-socket host-pid root; do
+		expect_eq "docker-finding-$f" "$(jq --arg f "$f" '[.findings[] | select(.id == $f)] | length' <<<"$djson")" 1
+	done
+	expect_match docker-tree "$(jq -r '.processes[].exe' <<<"$djson")" "/cryo/memprobe"
+fi
 finish
