@@ -840,6 +840,29 @@ out:
 
 /* --- the whole container ----------------------------------------------- */
 
+/* The namespaces the container shares with the host (its init's against
+ * the host init's, /proc/1: right also where cryo itself runs in a pod
+ * with hostPID).  A shared network, PID or IPC namespace is how a
+ * container reaches what it should not. */
+static void host_namespaces(cJSON *index, pid_t init)
+{
+	static const char *const names[] = { "net", "pid", "ipc", "uts", "mnt", "user", "cgroup", "time" };
+	cJSON *arr = cJSON_AddArrayToObject(index, "host_namespaces");
+	/* the host's init, or (where it cannot be looked at, as under some
+	 * sandboxes) cryo's own namespaces: a tool run on the host */
+	struct stat probe;
+	const char *ref = stat("/proc/1/ns/net", &probe) == 0 ? "/proc/1" : "/proc/self";
+	cryo_json_str(index, "host_namespaces_reference", ref);
+	for (size_t i = 0; i < CRYO_ARRAY_SIZE(names); i++) {
+		char a[64], b[64];
+		struct stat sa, sb;
+		snprintf(a, sizeof(a), "/proc/%d/ns/%s", (int)init, names[i]);
+		snprintf(b, sizeof(b), "%s/ns/%s", ref, names[i]);
+		if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev)
+			cJSON_AddItemToArray(arr, cJSON_CreateString(names[i]));
+	}
+}
+
 static int pid_cmp(const void *a, const void *b)
 {
 	pid_t x = ((const struct procinfo *)a)->pid, y = ((const struct procinfo *)b)->pid;
@@ -974,6 +997,8 @@ int cryo_proc_snapshot(const struct cryo_proc_request *req, cJSON **result, stru
 
 	index = cJSON_CreateObject();
 	cryo_container_json_identity(index, req->c);
+	cJSON_AddItemToObject(index, "container", cryo_container_to_json(req->c));
+	host_namespaces(index, req->c->init_pid);
 	cJSON *procs = cJSON_AddArrayToObject(index, "processes");
 	uint64_t memory_left = req->max_total_memory;
 	size_t captured = 0;

@@ -44,13 +44,16 @@ static bool is_process_json(const char *m)
 static bool keep(const char *m, uint64_t size, void *arg)
 {
 	struct collect *c = arg;
-	bool want = !strcmp(m, "case.json") || !strcmp(m, "custody.jsonl") || !strcmp(m, "proc/index.json") ||
-		    !strcmp(m, "proc/files/index.json") || !strcmp(m, "proc/sockets.json") ||
-		    !strcmp(m, "fs/changes.json") || !strcmp(m, "fs/mounts.json") ||
-		    (c->want_bodyfile && !strcmp(m, "fs/bodyfile")) ||
-		    (is_process_json(m) && cJSON_GetArraySize(c->procs) < MAX_PROCS && size <= (16u << 20));
-	if (!want)
+	if (is_process_json(m)) {
+		if (cJSON_GetArraySize(c->procs) >= MAX_PROCS || size > (16u << 20)) {
+			c->left_out++;
+			return false;
+		}
+	} else if (strcmp(m, "case.json") && strcmp(m, "custody.jsonl") && strcmp(m, "proc/index.json") &&
+		   strcmp(m, "proc/files/index.json") && strcmp(m, "proc/sockets.json") && strcmp(m, "fs/changes.json") &&
+		   strcmp(m, "fs/mounts.json") && !(c->want_bodyfile && !strcmp(m, "fs/bodyfile"))) {
 		return false;
+	}
 	if (size > KEEP_ONE || c->held + size > KEEP_TOTAL) {
 		c->left_out++;
 		return false;
@@ -256,7 +259,8 @@ static void analyse_processes(cJSON *d, const cJSON *procs, const cJSON *changes
 					   "do not share the host's PID namespace (--pid=host, hostPID: true)");
 			evidence(f, "%s: process %d has one pid only (NSpid): it sees every host process", ev, pid);
 		}
-		if (cJSON_GetArraySize(flags))
+		/* root alone is common (and a finding): red is for the rest */
+		if (cJSON_GetArraySize(flags) > (euid == 0 && !danger ? 1 : 0))
 			cryo_json_bool(o, "suspicious", true);
 		cJSON_AddItemToArray(out, o);
 	}
@@ -299,6 +303,30 @@ static void analyse_mounts(cJSON *d, const cJSON *mounts)
 			evidence(f, "fs/mounts.json: / is mounted %s", opts);
 		}
 	}
+}
+
+static void analyse_namespaces(cJSON *d, const cJSON *shared)
+{
+	static const struct {
+		const char *ns, *id, *severity, *title, *fix;
+	} rules[] = {
+		{ "net", "host-network", "high", "the host's network namespace",
+		  "do not share the host's network (--network host, hostNetwork: true)" },
+		{ "pid", "host-pid", "high", "the host's PID namespace",
+		  "do not share the host's PID namespace (--pid=host, hostPID: true)" },
+		{ "ipc", "host-ipc", "medium", "the host's IPC namespace",
+		  "do not share the host's IPC namespace (--ipc=host, hostIPC: true)" },
+		{ "uts", "host-uts", "low", "the host's UTS namespace (hostname)", "do not use --uts=host" },
+		{ "mnt", "host-mnt", "critical", "the host's mount namespace: no isolation of the file system",
+		  "run the container in a mount namespace of its own" },
+	};
+	cJSON *findings = cJSON_GetObjectItemCaseSensitive(d, "findings");
+	for (size_t i = 0; i < CRYO_ARRAY_SIZE(rules); i++)
+		if (has_str(shared, rules[i].ns)) {
+			cJSON *f = finding(findings, rules[i].id, rules[i].severity, rules[i].title, rules[i].fix);
+			evidence(f, "proc/index.json: host_namespaces holds %s (the container's init shares the host init's)",
+				 rules[i].ns);
+		}
 }
 
 static time_t parse_utc(const char *s)
@@ -505,18 +533,19 @@ int cryo_report_build(const struct cryo_report_request *req, struct cryo_report 
 		cryo_json_str(v, "error", verr.msg);
 	cJSON_Delete(vres);
 	int rc = 0;
-	if (vrc != 0 && (!req->no_verify || !cJSON_GetArraySize(c.members))) {
+	/* no report from an archive that does not verify, and none at all
+	 * from what is not one (--no-verify or not) */
+	if (vrc != 0 && (!req->no_verify || !get(c.members, "case.json"))) {
 		*err = verr;
-		rc = vrc < 0 ? -1 : vrc;
-		if (!req->no_verify || !get(c.members, "case.json")) {
-			if (!err->msg[0])
-				cryo_error_set(err, CRYO_EXIT_NO, 0, "%s: does not verify", req->archive);
-			cJSON_Delete(c.members);
-			cJSON_Delete(c.procs);
-			free(c.custody);
-			free(c.bodyfile);
-			return -1;
-		}
+		if (!err->msg[0])
+			cryo_error_set(err, CRYO_EXIT_NO, 0, "%s: does not verify", req->archive);
+		cJSON_Delete(c.members);
+		cJSON_Delete(c.procs);
+		free(c.custody);
+		free(c.bodyfile);
+		cJSON_Delete(out->data);
+		out->data = NULL;
+		return -1;
 	}
 	cJSON_AddItemToObject(d, "case", cJSON_Duplicate(get(c.members, "case.json"), 1) ?: cJSON_CreateObject());
 	const cJSON *index = get(c.members, "proc/index.json");
@@ -525,6 +554,12 @@ int cryo_report_build(const struct cryo_report_request *req, struct cryo_report 
 	cryo_json_str(ct, "short_id", cryo_json_get_str(index, "short_id"));
 	cryo_json_str(ct, "name", cryo_json_get_str(index, "name"));
 	cryo_json_str(ct, "target", cryo_json_get_str(get(c.members, "case.json"), "target"));
+	const cJSON *rec = get(index, "container");
+	cryo_json_str(ct, "runtime", cryo_json_get_str(rec, "runtime"));
+	cryo_json_str(ct, "image", cryo_json_get_str(rec, "image"));
+	cryo_json_str(ct, "created", cryo_json_get_str(rec, "created"));
+	if (cJSON_IsObject(get(rec, "pod")))
+		cJSON_AddItemToObject(ct, "pod", cJSON_Duplicate(get(rec, "pod"), 1));
 	cJSON_AddArrayToObject(d, "findings");
 	cJSON_AddArrayToObject(d, "iocs");
 	custody_timeline(d, c.custody);
@@ -532,6 +567,7 @@ int cryo_report_build(const struct cryo_report_request *req, struct cryo_report 
 	analyse_processes(d, c.procs, changes);
 	cJSON_AddItemToObject(d, "roots", cJSON_Duplicate(get(index, "roots"), 1) ?: cJSON_CreateArray());
 	analyse_mounts(d, get(c.members, "fs/mounts.json"));
+	analyse_namespaces(d, get(index, "host_namespaces"));
 	analyse_changes(d, changes);
 	analyse_sockets(d, get(c.members, "proc/sockets.json"));
 	cryo_json_num(d, "members_left_out", (double)c.left_out);
@@ -816,6 +852,7 @@ char *cryo_report_html(const cJSON *d)
 	esc(&h, str(kase, "case_id"));
 	out(&h, "</h1>\n");
 	bool verified = cJSON_IsTrue(get(v, "verified"));
+	int rows;
 	out(&h, verified ? "<p id=verification class=\"banner ok\">Verified: signature by key "
 			 : "<p id=verification class=\"banner unverified\">NOT VERIFIED: ");
 	if (verified)
@@ -838,6 +875,17 @@ char *cryo_report_html(const cJSON *d)
 	cell(&h, str(ct, "name") ? str(ct, "name") : str(ct, "target"));
 	out(&h, "</tr><tr><th>container id</th>");
 	cell(&h, str(ct, "id"));
+	out(&h, "</tr><tr><th>runtime</th>");
+	cell(&h, str(ct, "runtime"));
+	out(&h, "</tr><tr><th>image</th>");
+	cell(&h, str(ct, "image"));
+	if (get(ct, "pod")) {
+		out(&h, "</tr><tr><th>pod</th>");
+		char pod[600];
+		snprintf(pod, sizeof(pod), "%s/%s", str(get(ct, "pod"), "namespace") ? str(get(ct, "pod"), "namespace") : "?",
+			 str(get(ct, "pod"), "name") ? str(get(ct, "pod"), "name") : "?");
+		cell(&h, pod);
+	}
 	out(&h, "</tr><tr><th>opened</th>");
 	cell(&h, str(kase, "created"));
 	out(&h, "</tr><tr><th>archive</th>");
@@ -858,7 +906,10 @@ char *cryo_report_html(const cJSON *d)
 
 	out(&h, "<section id=custody><h2>Chain of custody</h2><table><tr><th>#</th><th>time (UTC)</th><th>tool</th>"
 		"<th>action</th><th>result</th><th>message</th><th>by</th><th>artifacts</th></tr>");
+	rows = 0;
 	cJSON_ArrayForEach(e, get(d, "custody")) {
+		if (rows++ >= MAX_ROWS)
+			break;
 		out(&h, "<tr>");
 		cellnum(&h, num(e, "seq", 0));
 		cell(&h, str(e, "time"));
@@ -870,7 +921,10 @@ char *cryo_report_html(const cJSON *d)
 		cellnum(&h, num(e, "artifacts", 0));
 		out(&h, "</tr>");
 	}
-	out(&h, "</table></section>\n");
+	out(&h, "</table>");
+	if (rows > MAX_ROWS)
+		outf(&h, "<p class=note>%d more entries not shown (all are in custody.jsonl).</p>", cJSON_GetArraySize(get(d, "custody")) - MAX_ROWS);
+	out(&h, "</section>\n");
 
 	out(&h, "<section id=findings><h2>Findings: what made the attack possible</h2>");
 	if (!cJSON_GetArraySize(get(d, "findings")))
@@ -902,7 +956,7 @@ char *cryo_report_html(const cJSON *d)
 	out(&h, "<section id=processes><h2>Processes</h2>");
 	process_tree_svg(&h, get(d, "processes"));
 	out(&h, "<table><tr><th>pid</th><th>in container</th><th>ppid</th><th>uid</th><th>command line</th><th>flags</th></tr>");
-	int rows = 0;
+	rows = 0;
 	cJSON_ArrayForEach(e, get(d, "processes")) {
 		if (rows++ >= MAX_ROWS)
 			break;
@@ -981,14 +1035,20 @@ char *cryo_report_html(const cJSON *d)
 	out(&h, "</section>\n");
 
 	out(&h, "<section id=iocs><h2>Indicators</h2><table><tr><th>type</th><th>value</th><th>context</th></tr>");
+	rows = 0;
 	cJSON_ArrayForEach(e, get(d, "iocs")) {
+		if (rows++ >= MAX_ROWS)
+			break;
 		out(&h, "<tr>");
 		cell(&h, str(e, "type"));
 		cell(&h, str(e, "value"));
 		cell(&h, str(e, "context"));
 		out(&h, "</tr>");
 	}
-	out(&h, "</table></section>\n");
+	out(&h, "</table>");
+	if (rows > MAX_ROWS)
+		outf(&h, "<p class=note>%d more indicators not shown (all are in --iocs).</p>", cJSON_GetArraySize(get(d, "iocs")) - MAX_ROWS);
+	out(&h, "</section>\n");
 	if (num(d, "members_left_out", 0) > 0)
 		outf(&h, "<p class=note>%.0f members were too large to read into this report.</p>", num(d, "members_left_out", 0));
 	out(&h, "<footer class=note>cryo " CRYO_VERSION "</footer></body></html>\n");

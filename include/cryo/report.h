@@ -29,8 +29,9 @@ struct cryo_report {
 	size_t bodyfile_len;
 };
 
-/* Verify and read.  0, or CRYO_EXIT_NO when the archive does not verify
- * (err says why; with no_verify the report is made all the same). */
+/* Verify and read.  0, or -1 with err (its exit class CRYO_EXIT_NO when
+ * the archive does not verify); with no_verify an archive that does not
+ * verify still gives out->data (and -1), one that is not an archive none. */
 int cryo_report_build(const struct cryo_report_request *req, struct cryo_report *out, struct cryo_error *err);
 void cryo_report_free(struct cryo_report *r);
 

@@ -7,8 +7,8 @@
 # attacker's markup must appear only escaped, and Chromium (headless, no
 # network) must render the page without running anything.  A tampered
 # archive gives no report; --no-verify gives one that says NOT VERIFIED.
-# Then a Docker container with the host's PID namespace, CAP_SYS_ADMIN and
-# the socket mounted: the same findings, host-pid too.
+# Then a Docker container with the host's PID and IPC namespaces,
+# CAP_SYS_ADMIN and the socket mounted: the same findings, and those.
 # Traffic: none (Chromium runs with background networking off, and the page
 # forbids every fetch).
 . "$(dirname "$0")/lib.sh"
@@ -88,11 +88,17 @@ expect_rc no-verify 0 cryo-report --no-verify -o "$SCRATCH/nv.html" "$SCRATCH/ca
 expect_match no-verify-banner "$(grep -o 'id=verification class="banner unverified">[^<]*' "$SCRATCH/nv.html")" "NOT VERIFIED"
 expect_rc no-key-usage 64 cryo-report "$SCRATCH/case.tar.zst"
 expect_rc not-over-archive 64 cryo-report -p "$SCRATCH/k.pub" -o "$SCRATCH/case.tar.zst" "$SCRATCH/case.tar.zst"
+ln -s case.tar.zst "$SCRATCH/alias.html"
+expect_rc not-over-archive-by-link 64 cryo-report -p "$SCRATCH/k.pub" -o "$SCRATCH/alias.html" "$SCRATCH/case.tar.zst"
+expect_rc not-over-device 64 cryo-report -p "$SCRATCH/k.pub" --bodyfile /dev/null -o "$SCRATCH/ok.html" "$SCRATCH/case.tar.zst"
+[ -c /dev/null ] && pass dev-null-intact || fail dev-null-intact "/dev/null is no longer a device"
+expect_rc no-verify-not-archive 1 cryo-report --no-verify -o "$SCRATCH/x.html" "$SCRATCH/iocs.csv"
+[ ! -e "$SCRATCH/x.html" ] && pass no-page-from-non-archive || fail no-page-from-non-archive "a page was written"
 # the same on a Docker container sharing the host's PID namespace
 if need_docker docker-report; then
 	dname=cryorep-dk-$$
 	docker rm -f "$dname" >/dev/null 2>&1
-	did=$(docker run -d --name "$dname" --label cryo-test=1 --network none --pid=host --cap-add SYS_ADMIN \
+	did=$(docker run -d --name "$dname" --label cryo-test=1 --network none --pid=host --ipc=host --cap-add SYS_ADMIN \
 		-v "$SCRATCH/docker.sock:/var/run/docker.sock" "$IMAGE" /cryo/memprobe dk /tmp 8 -) ||
 		{ fail docker-start "docker run"; finish; }
 	undo "docker rm -f '$dname'"
@@ -106,7 +112,9 @@ if need_docker docker-report; then
 	cryo-freeze -q --thaw -c "$dcase" "${did:0:12}"
 	djson=$(cryo-report -p "$SCRATCH/k.pub" --json "$SCRATCH/dcase.tar.zst")
 	expect_eq docker-report-container "$(jq -r .container.id <<<"$djson")" "$did"
-	for f in cap_sys_admin runtime-socket host-pid root; do
+	expect_eq docker-report-runtime "$(jq -r .container.runtime <<<"$djson")" docker
+	expect_eq docker-report-image "$(jq -r .container.image <<<"$djson")" "$IMAGE"
+	for f in cap_sys_admin runtime-socket host-pid host-ipc root; do
 		expect_eq "docker-finding-$f" "$(jq --arg f "$f" '[.findings[] | select(.id == $f)] | length' <<<"$djson")" 1
 	done
 	expect_match docker-tree "$(jq -r '.processes[].exe' <<<"$djson")" "/cryo/memprobe"

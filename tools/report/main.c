@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "cryo/cleanup.h"
 #include "cryo/cli.h"
@@ -40,8 +41,10 @@ static void usage(FILE *out)
 		"                         only; the page says NOT VERIFIED in red)\n"
 		"  -j, --json             the report as data on stdout (no page unless -o)\n"
 		"  -q, -v, -h, -V         quiet, verbose, help, version\n\n"
-		"Exit status: 0 done; 1 the archive does not verify (no report without\n"
-		"--no-verify); 64 usage; 74 write failed (docs/exit-codes.md).\n");
+		"Exit status: 0 done; 1 the archive does not verify, or is not one (no\n"
+		"report without --no-verify); 3 not found; 64 usage (or an output that\n"
+		"is not a regular file, or is the archive); 71 system call failed;\n"
+		"74 write failed; 77 not permitted (docs/exit-codes.md).\n");
 }
 
 static int parse(int argc, char **argv, struct options *o)
@@ -70,16 +73,27 @@ static int parse(int argc, char **argv, struct options *o)
 	o->archive = argv[optind];
 	if (!o->pub && !o->no_verify)
 		return cryo_usage_error("no public key (-p KEY.pub); --no-verify reads an archive without checking it");
+	if (o->pub && o->no_verify)
+		return cryo_usage_error("-p and --no-verify exclude each other");
 	return -1;
 }
 
-/* Write through a temporary name: a report is there whole or not at all,
- * and never replaces the archive it came from. */
+/* Write through a temporary name: a report is there whole or not at all.
+ * It replaces only a regular file that is neither the archive nor its
+ * signature (by inode, not by name): never a device, a link, evidence. */
 static int write_out(const char *path, const char *archive, const void *data, size_t len)
 {
 	struct cryo_error err;
-	if (!strcmp(path, archive))
-		return cryo_usage_error("%s is the archive: not overwritten", path);
+	struct stat st, a;
+	char sig[4200];
+	snprintf(sig, sizeof(sig), "%s.minisig", archive);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return cryo_usage_error("%s exists and is not a regular file: not replaced", path);
+		if ((stat(archive, &a) == 0 && a.st_dev == st.st_dev && a.st_ino == st.st_ino) ||
+		    (stat(sig, &a) == 0 && a.st_dev == st.st_dev && a.st_ino == st.st_ino))
+			return cryo_usage_error("%s is the archive or its signature: not replaced", path);
+	}
 	cleanup_free char *dir = strdup(path);
 	char *slash = dir ? strrchr(dir, '/') : NULL;
 	const char *base = slash ? slash + 1 : path;
@@ -103,9 +117,9 @@ int main(int argc, char **argv)
 		return cryo_close_stdout(rc);
 	struct cryo_error err;
 	struct cryo_pubkey pk;
-	if (o.pub && !o.no_verify && cryo_pubkey_load(o.pub, &pk, &err) < 0)
+	if (o.pub && cryo_pubkey_load(o.pub, &pk, &err) < 0)
 		return cryo_close_stdout(cryo_report_error(&err));
-	struct cryo_report_request req = { .archive = o.archive, .pk = o.pub && !o.no_verify ? &pk : NULL,
+	struct cryo_report_request req = { .archive = o.archive, .pk = o.pub ? &pk : NULL,
 					   .no_verify = o.no_verify, .want_bodyfile = o.bodyfile != NULL };
 	struct cryo_report r;
 	if (cryo_report_build(&req, &r, &err) < 0) {
@@ -136,11 +150,11 @@ int main(int argc, char **argv)
 	}
 	if (!rc && o.bodyfile) {
 		if (!r.bodyfile)
-			cryo_warn("no fs/bodyfile in this archive: %s not written", o.bodyfile);
+			cryo_warn("no fs/bodyfile in this archive (or too large to read): %s not written", o.bodyfile);
 		else
 			rc = write_out(o.bodyfile, o.archive, r.bodyfile, r.bodyfile_len);
 	}
-	if (o.json)
+	if (o.json && !rc)
 		cryo_print_json(stdout, r.data);
 	cryo_report_free(&r);
 	return cryo_close_stdout(rc);
