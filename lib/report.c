@@ -694,7 +694,7 @@ static void process_tree_svg(struct html *h, const cJSON *procs)
 	int n = cJSON_GetArraySize(procs);
 	if (n > MAX_ROWS)
 		n = MAX_ROWS;
-	if (n == 0) {
+	if (n <= 0) {
 		out(h, "<p>No process snapshot in this archive.</p>");
 		return;
 	}
