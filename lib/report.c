@@ -11,23 +11,38 @@
 #include "cryo/util.h"
 #include "cryo/verify.h"
 
-#define KEEP_TOTAL (1ull << 30)  /* members held at once, all together */
-#define KEEP_ONE (256ull << 20)  /* one member */
+#define KEEP_ONE (64ull << 20)   /* one member: parsed JSON is 30x its text */
 #define MAX_PROCS 2000           /* process.json files read */
+#define MAX_CHANGES 200000       /* fs/changes.json entries analysed */
+#define MAX_CUSTODY 10000        /* custody entries shown */
+#define MAX_IOCS_PER_TYPE 2500   /* so files in /tmp cannot crowd out endpoints */
+#define MAX_TEXT 4096            /* bytes of one string shown in the page */
 #define MAX_ROWS 500             /* rows of a table or nodes of a picture */
 
 /* --- reading the verified members ---------------------------------------- */
 
 struct collect {
 	bool want_bodyfile;
-	uint64_t held;
 	cJSON *members;  /* member -> parsed JSON */
-	cJSON *procs;    /* [process.json] */
+	cJSON *procs;    /* [process.json, reduced to what the report uses] */
+	cJSON *left_out; /* [{member, size, why}] */
 	char *custody;
 	char *bodyfile;
 	size_t bodyfile_len;
-	size_t left_out;
 };
+
+/* A member not read is named on the page: what the evidence holds and
+ * the report does not show must not go unnoticed. */
+static void leave_out(struct collect *c, const char *m, uint64_t size, const char *why)
+{
+	if (cJSON_GetArraySize(c->left_out) >= 100)
+		return;
+	cJSON *o = cJSON_CreateObject();
+	cryo_json_str(o, "member", m);
+	cryo_json_num(o, "size", (double)size);
+	cryo_json_str(o, "why", why);
+	cJSON_AddItemToArray(c->left_out, o);
+}
 
 static bool is_process_json(const char *m)
 {
@@ -45,21 +60,51 @@ static bool keep(const char *m, uint64_t size, void *arg)
 {
 	struct collect *c = arg;
 	if (is_process_json(m)) {
-		if (cJSON_GetArraySize(c->procs) >= MAX_PROCS || size > (16u << 20)) {
-			c->left_out++;
+		if (cJSON_GetArraySize(c->procs) >= MAX_PROCS) {
+			leave_out(c, m, size, "more than 2,000 processes");
 			return false;
 		}
 	} else if (strcmp(m, "case.json") && strcmp(m, "custody.jsonl") && strcmp(m, "proc/index.json") &&
-		   strcmp(m, "proc/files/index.json") && strcmp(m, "proc/sockets.json") && strcmp(m, "fs/changes.json") &&
-		   strcmp(m, "fs/mounts.json") && !(c->want_bodyfile && !strcmp(m, "fs/bodyfile"))) {
+		   strcmp(m, "proc/sockets.json") && strcmp(m, "fs/changes.json") && strcmp(m, "fs/mounts.json") &&
+		   !(c->want_bodyfile && !strcmp(m, "fs/bodyfile"))) {
 		return false;
 	}
-	if (size > KEEP_ONE || c->held + size > KEEP_TOTAL) {
-		c->left_out++;
+	/* the body file is copied, not parsed: it may be larger */
+	if (size > (strcmp(m, "fs/bodyfile") ? KEEP_ONE : 4 * KEEP_ONE)) {
+		leave_out(c, m, size, "too large to read into a report");
 		return false;
 	}
-	c->held += size;
 	return true;
+}
+
+/* What the report uses of a process.json, the rest freed at once: 2,000
+ * processes with 65,536 descriptors each must not be held whole. */
+static cJSON *reduce_process(const cJSON *p)
+{
+	static const char *const keys[] = { "pid", "ppid", "pid_in_container", "name", "exe", "uid", "nspid",
+					    "seccomp", "no_new_privs", "cmdline" };
+	cJSON *o = cJSON_CreateObject();
+	for (size_t i = 0; i < CRYO_ARRAY_SIZE(keys); i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(p, keys[i]);
+		if (!v)
+			continue;
+		if (!strcmp(keys[i], "cmdline")) {
+			/* the first 64 arguments are enough to show */
+			cJSON *a = cJSON_AddArrayToObject(o, "cmdline");
+			const cJSON *e;
+			int n = 0;
+			cJSON_ArrayForEach(e, v)
+				if (n++ < 64 && cJSON_IsString(e))
+					cJSON_AddItemToArray(a, cJSON_CreateString(e->valuestring));
+			continue;
+		}
+		cJSON_AddItemToObject(o, keys[i], cJSON_Duplicate(v, 1));
+	}
+	const cJSON *caps = cJSON_GetObjectItemCaseSensitive(p, "capabilities");
+	cJSON *c = cJSON_AddObjectToObject(o, "capabilities");
+	cJSON_AddItemToObject(c, "effective", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(caps, "effective"), 1));
+	cJSON_AddItemToObject(c, "bounding", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(caps, "bounding"), 1));
+	return o;
 }
 
 static void kept(const char *m, char *data, size_t len, void *arg)
@@ -79,13 +124,15 @@ static void kept(const char *m, char *data, size_t len, void *arg)
 	cJSON *j = cryo_json_parse(data, len);
 	free(data);
 	if (!j) {
-		c->left_out++;
+		leave_out(c, m, len, "not valid JSON");
 		return;
 	}
-	if (is_process_json(m))
-		cJSON_AddItemToArray(c->procs, j);
-	else
+	if (is_process_json(m)) {
+		cJSON_AddItemToArray(c->procs, reduce_process(j));
+		cJSON_Delete(j);
+	} else {
 		cJSON_AddItemToObject(c->members, m, j);
+	}
 }
 
 /* --- analysis -------------------------------------------------------------- */
@@ -141,14 +188,43 @@ static void evidence(cJSON *f, const char *fmt, ...)
 	cJSON_AddItemToArray(ev, cryo_json_string(buf));
 }
 
+/* Indicators, each once: a hash set of "type\0value", and a cap per type
+ * (files in /tmp must not crowd the endpoints out), with a count of what
+ * was left out. */
+#define IOC_SLOTS 16384
+static struct ioc_set {
+	uint64_t h[IOC_SLOTS];
+	size_t per_type[4];
+	size_t left_out;
+} iocset;
+
+static uint64_t fnv(const char *a, const char *b)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (const char *p = a; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	h = (h ^ 0xff) * 1099511628211ull;
+	for (const char *p = b; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h ? h : 1;
+}
+
 static void ioc(cJSON *iocs, const char *type, const char *value, const char *context)
 {
-	if (!value || !*value || cJSON_GetArraySize(iocs) >= 10000)
+	if (!value || !*value)
 		return;
-	const cJSON *i;
-	cJSON_ArrayForEach(i, iocs)
-		if (!strcmp(cryo_json_get_str(i, "type"), type) && !strcmp(cryo_json_get_str(i, "value"), value))
-			return;
+	uint64_t h = fnv(type, value);
+	size_t i = h % IOC_SLOTS;
+	for (size_t n = 0; iocset.h[i] && n < IOC_SLOTS; n++, i = (i + 1) % IOC_SLOTS)
+		if (iocset.h[i] == h)
+			return; /* seen (a 64-bit hash collision would merge two: harmless here) */
+	size_t t = !strcmp(type, "sha256") ? 0 : !strcmp(type, "path") ? 1 : !strcmp(type, "endpoint") ? 2 : 3;
+	if (iocset.per_type[t] >= MAX_IOCS_PER_TYPE || iocset.h[i]) {
+		iocset.left_out++;
+		return;
+	}
+	iocset.h[i] = h;
+	iocset.per_type[t]++;
 	cJSON *o = cJSON_CreateObject();
 	cryo_json_str(o, "type", type);
 	cryo_json_str(o, "value", value);
@@ -167,14 +243,34 @@ static double num(const cJSON *o, const char *k, double dflt)
 	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static void analyse_processes(cJSON *d, const cJSON *procs, const cJSON *changes)
 {
+	/* the paths the container added or changed, sorted once */
+	size_t nch = 0, k = 0;
+	const cJSON *c0;
+	cJSON_ArrayForEach(c0, changes)
+		nch++;
+	cleanup_free const char **changed = calloc(nch ? nch : 1, sizeof(*changed));
+	cJSON_ArrayForEach(c0, changes) {
+		const char *cp = cryo_json_get_str(c0, "path"), *chg = cryo_json_get_str(c0, "change");
+		if (changed && cp && chg && strcmp(chg, "deleted"))
+			changed[k++] = cp;
+	}
+	if (changed)
+		qsort(changed, k, sizeof(*changed), str_cmp);
 	cJSON *findings = cJSON_GetObjectItemCaseSensitive(d, "findings");
 	cJSON *iocs = cJSON_GetObjectItemCaseSensitive(d, "iocs");
 	cJSON *out = cJSON_AddArrayToObject(d, "processes");
 	const cJSON *p;
 	cJSON_ArrayForEach(p, procs) {
-		int pid = (int)num(p, "pid", 0);
+		double dpid = num(p, "pid", 0);
+		int pid = dpid >= 0 && dpid <= 4194304 ? (int)dpid : -1;
+		const char *pname = cryo_json_get_str(p, "name") ? cryo_json_get_str(p, "name") : "?";
 		char ev[64];
 		snprintf(ev, sizeof(ev), "proc/%d/process.json", pid);
 		cJSON *o = cJSON_CreateObject();
@@ -209,13 +305,9 @@ static void analyse_processes(cJSON *d, const cJSON *procs, const cJSON *changes
 				ioc(iocs, "path", arg->valuestring, "in the command line of a process");
 				break;
 			}
-		const cJSON *c;
-		cJSON_ArrayForEach(c, changes) {
-			if (exe_path && !strcmp(cryo_json_get_str(c, "path") ? cryo_json_get_str(c, "path") : "", exe_path)) {
-				cJSON_AddItemToArray(flags, cJSON_CreateString("executable not in the image"));
-				ioc(iocs, "sha256", cryo_json_get_str(exe, "sha256"), "executable added or changed in the container");
-				break;
-			}
+		if (exe_path && changed && bsearch(&exe_path, changed, k, sizeof(*changed), str_cmp)) {
+			cJSON_AddItemToArray(flags, cJSON_CreateString("executable not in the image"));
+			ioc(iocs, "sha256", cryo_json_get_str(exe, "sha256"), "executable added or changed in the container");
 		}
 		bool danger = false;
 		for (size_t i = 0; i < CRYO_ARRAY_SIZE(dangerous_caps); i++)
@@ -226,14 +318,14 @@ static void analyse_processes(cJSON *d, const cJSON *procs, const cJSON *changes
 						   "drop every capability (--cap-drop ALL, Kubernetes capabilities.drop: [ALL]) "
 						   "and add back only those the application needs");
 				cryo_json_str(f, "title", dangerous_caps[i]);
-				evidence(f, "%s: process %d (%s) has %s in its effective set", ev, pid,
-					 cryo_json_get_str(p, "name"), dangerous_caps[i]);
+				evidence(f, "%s: process %d (%s) has %s in its effective set", ev, pid, pname,
+					 dangerous_caps[i]);
 			}
 		if (euid == 0) {
 			cJSON_AddItemToArray(flags, cJSON_CreateString(danger ? "root with dangerous capabilities" : "root"));
 			cJSON *f = finding(findings, "root", "medium", "processes run as root",
 					   "run as an unprivileged user (USER in the image, runAsNonRoot: true)");
-			evidence(f, "%s: process %d (%s) has effective uid 0", ev, pid, cryo_json_get_str(p, "name"));
+			evidence(f, "%s: process %d (%s) has effective uid 0", ev, pid, pname);
 		}
 		if (has_str(bnd, "cap_sys_admin") && has_str(bnd, "cap_sys_module") && has_str(bnd, "cap_sys_rawio")) {
 			cJSON *f = finding(findings, "privileged", "critical", "a privileged container (every capability)",
@@ -345,7 +437,10 @@ static void analyse_changes(cJSON *d, const cJSON *changes)
 	size_t n = 0, added = 0, modified = 0, deleted = 0;
 	time_t lo = 0, hi = 0;
 	const cJSON *c;
+	size_t nrows = 0, seen = 0;
 	cJSON_ArrayForEach(c, changes) {
+		if (seen++ >= MAX_CHANGES)
+			break;
 		const char *change = cryo_json_get_str(c, "change"), *path = cryo_json_get_str(c, "path");
 		if (!change || !path)
 			continue;
@@ -364,7 +459,7 @@ static void analyse_changes(cJSON *d, const cJSON *changes)
 			ioc(iocs, "sha256", cryo_json_get_str(c, "sha256"), "executable file added or changed in the container");
 		if (suspicious_path(path) && strcmp(change, "deleted"))
 			ioc(iocs, "path", path, "written in a temporary directory");
-		if (cJSON_GetArraySize(rows) < MAX_ROWS) {
+		if (nrows++ < MAX_ROWS) {
 			cJSON *r = cJSON_CreateObject();
 			cryo_json_str(r, "change", change);
 			cryo_json_str(r, "path", path);
@@ -378,7 +473,10 @@ static void analyse_changes(cJSON *d, const cJSON *changes)
 	}
 	/* grouped by directory (the first two levels), for the timeline */
 	cJSON *dirs = cJSON_AddArrayToObject(ch, "by_directory");
+	size_t dseen = 0, dirs_left_out = 0;
 	cJSON_ArrayForEach(c, changes) {
+		if (dseen++ >= MAX_CHANGES)
+			break;
 		const char *path = cryo_json_get_str(c, "path");
 		if (!path || path[0] != '/')
 			continue;
@@ -390,13 +488,22 @@ static void analyse_changes(cJSON *d, const cJSON *changes)
 			len = sizeof(dir) - 1;
 		memcpy(dir, path, len);
 		dir[len] = '\0';
+		/* compared as stored: a cut that splits a UTF-8 character is
+		 * stored escaped, and must still find its group */
+		cJSON *key = cryo_json_string(dir);
+		if (!key)
+			continue;
 		cJSON *g = NULL, *it;
 		cJSON_ArrayForEach(it, dirs)
-			if (!strcmp(cryo_json_get_str(it, "directory"), dir))
+			if (!strcmp(cryo_json_get_str(it, "directory"), key->valuestring))
 				g = it;
+		snprintf(dir, sizeof(dir), "%s", key->valuestring);
+		cJSON_Delete(key);
 		if (!g) {
-			if (cJSON_GetArraySize(dirs) >= 50)
+			if (cJSON_GetArraySize(dirs) >= 50) {
+				dirs_left_out++;
 				continue;
+			}
 			g = cJSON_CreateObject();
 			cryo_json_str(g, "directory", dir);
 			cryo_json_str(g, "first", NULL);
@@ -413,7 +520,9 @@ static void analyse_changes(cJSON *d, const cJSON *changes)
 				cryo_json_str(g, "last", mt);
 		}
 	}
+	cryo_json_num(ch, "changes_in_directories_not_grouped", (double)dirs_left_out);
 	cryo_json_num(ch, "total", (double)n);
+	cryo_json_num(ch, "not_analysed", seen > MAX_CHANGES ? (double)(cJSON_GetArraySize(changes) - MAX_CHANGES) : 0);
 	cryo_json_num(ch, "added", (double)added);
 	cryo_json_num(ch, "modified", (double)modified);
 	cryo_json_num(ch, "deleted", (double)deleted);
@@ -422,7 +531,10 @@ static void analyse_changes(cJSON *d, const cJSON *changes)
 	enum { BUCKETS = 40 };
 	double count[BUCKETS] = { 0 };
 	double span = hi > lo ? (double)(hi - lo) : 1;
+	size_t tseen = 0;
 	cJSON_ArrayForEach(c, changes) {
+		if (tseen++ >= MAX_CHANGES)
+			break;
 		time_t t = parse_utc(cryo_json_get_str(c, "mtime"));
 		if (t == (time_t)-1 || !cryo_json_get_str(c, "change") || !strcmp(cryo_json_get_str(c, "change"), "deleted"))
 			continue;
@@ -454,8 +566,7 @@ static void analyse_sockets(cJSON *d, const cJSON *sockets)
 		const char *proto = cryo_json_get_str(s, "proto");
 		if (!proto || !strcmp(proto, "unix"))
 			continue;
-		n++;
-		if (cJSON_GetArraySize(rows) < MAX_ROWS)
+		if (n++ < MAX_ROWS)
 			cJSON_AddItemToArray(rows, cJSON_Duplicate(s, 1));
 		const char *remote = cryo_json_get_str(s, "remote");
 		if (unspecified(remote))
@@ -484,7 +595,16 @@ static void custody_timeline(cJSON *d, const char *text)
 	cJSON *out = cJSON_AddArrayToObject(d, "custody");
 	if (!text)
 		return;
+	size_t shown = 0, more = 0;
 	for (const char *line = text; *line;) {
+		if (shown >= MAX_CUSTODY) {
+			more += *line != '\n';
+			const char *nl2 = strchr(line, '\n');
+			if (!nl2)
+				break;
+			line = nl2 + 1;
+			continue;
+		}
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line) : strlen(line);
 		cJSON *e = cryo_json_parse(line, len);
@@ -505,17 +625,21 @@ static void custody_timeline(cJSON *d, const char *text)
 				cJSON_AddItemToObject(o, "trigger", cJSON_Duplicate(trig, 1));
 			cJSON_AddItemToArray(out, o);
 			cJSON_Delete(e);
+			shown++;
 		}
 		if (!nl)
 			break;
 		line = nl + 1;
 	}
+	cryo_json_num(d, "custody_not_shown", (double)more);
 }
 
 int cryo_report_build(const struct cryo_report_request *req, struct cryo_report *out, struct cryo_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	struct collect c = { .want_bodyfile = req->want_bodyfile, .members = cJSON_CreateObject(), .procs = cJSON_CreateArray() };
+	struct collect c = { .want_bodyfile = req->want_bodyfile, .members = cJSON_CreateObject(), .procs = cJSON_CreateArray(),
+			     .left_out = cJSON_CreateArray() };
+	memset(&iocset, 0, sizeof(iocset));
 	struct cryo_verify_request vr = {
 		.pk = req->no_verify ? NULL : req->pk, .path = req->archive, .unsigned_ok = req->no_verify,
 		.keep = keep, .kept = kept, .keep_arg = &c,
@@ -541,6 +665,7 @@ int cryo_report_build(const struct cryo_report_request *req, struct cryo_report 
 			cryo_error_set(err, CRYO_EXIT_NO, 0, "%s: does not verify", req->archive);
 		cJSON_Delete(c.members);
 		cJSON_Delete(c.procs);
+		cJSON_Delete(c.left_out);
 		free(c.custody);
 		free(c.bodyfile);
 		cJSON_Delete(out->data);
@@ -570,7 +695,9 @@ int cryo_report_build(const struct cryo_report_request *req, struct cryo_report 
 	analyse_namespaces(d, get(index, "host_namespaces"));
 	analyse_changes(d, changes);
 	analyse_sockets(d, get(c.members, "proc/sockets.json"));
-	cryo_json_num(d, "members_left_out", (double)c.left_out);
+	cJSON_AddItemToObject(d, "left_out", c.left_out);
+	c.left_out = NULL;
+	cryo_json_num(d, "iocs_left_out", (double)iocset.left_out);
 	cJSON_Delete(c.members);
 	cJSON_Delete(c.procs);
 	free(c.custody);
@@ -645,7 +772,24 @@ static void esc(struct html *h, const char *s)
 		out(h, "-");
 		return;
 	}
+	size_t shown = 0;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (shown++ >= MAX_TEXT) {
+			outf(h, "\xe2\x80\xa6 (%zu more bytes)", strlen((const char *)p));
+			break;
+		}
+		/* direction overrides and invisible characters (U+200B-200F,
+		 * U+202A-202E, U+2066-2069) could show a name as another */
+		if (p[0] == 0xe2 && p[1] == 0x80 && ((p[2] >= 0x8b && p[2] <= 0x8f) || (p[2] >= 0xaa && p[2] <= 0xae))) {
+			out(h, "&#xfffd;");
+			p += 2;
+			continue;
+		}
+		if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9) {
+			out(h, "&#xfffd;");
+			p += 2;
+			continue;
+		}
 		switch (*p) {
 		case '&': out(h, "&amp;"); break;
 		case '<': out(h, "&lt;"); break;
@@ -705,6 +849,10 @@ static void process_tree_svg(struct html *h, const cJSON *procs)
 		return;
 	}
 	const cJSON **pv = calloc((size_t)n, sizeof(*pv));
+	if (!pv) {
+		free(depth), free(order), free(parent);
+		return;
+	}
 	for (int i = 0; i < n; i++)
 		pv[i] = cJSON_GetArrayItem(procs, i);
 	for (int i = 0; i < n; i++) {
@@ -865,6 +1013,18 @@ char *cryo_report_html(const cJSON *d)
 		esc(&h, str(v, "error"));
 	}
 	out(&h, "</p>\n");
+	if (cJSON_GetArraySize(get(d, "left_out"))) {
+		out(&h, "<div id=left-out class=\"banner unverified\">Evidence in the archive that this report does not show:<ul>");
+		const cJSON *lo;
+		cJSON_ArrayForEach(lo, get(d, "left_out")) {
+			out(&h, "<li>");
+			esc(&h, str(lo, "member"));
+			outf(&h, " (%.0f bytes): ", num(lo, "size", 0));
+			esc(&h, str(lo, "why"));
+			out(&h, "</li>");
+		}
+		out(&h, "</ul></div>\n");
+	}
 
 	out(&h, "<section id=summary><h2>Summary</h2><table>");
 	out(&h, "<tr><th>case</th>");
@@ -922,8 +1082,9 @@ char *cryo_report_html(const cJSON *d)
 		out(&h, "</tr>");
 	}
 	out(&h, "</table>");
-	if (rows > MAX_ROWS)
-		outf(&h, "<p class=note>%d more entries not shown (all are in custody.jsonl).</p>", cJSON_GetArraySize(get(d, "custody")) - MAX_ROWS);
+	if (rows > MAX_ROWS || num(d, "custody_not_shown", 0) > 0)
+		outf(&h, "<p class=note>%.0f more entries not shown (all are in custody.jsonl).</p>",
+		     (rows > MAX_ROWS ? cJSON_GetArraySize(get(d, "custody")) - MAX_ROWS : 0) + num(d, "custody_not_shown", 0));
 	out(&h, "</section>\n");
 
 	out(&h, "<section id=findings><h2>Findings: what made the attack possible</h2>");
@@ -1049,8 +1210,9 @@ char *cryo_report_html(const cJSON *d)
 	if (rows > MAX_ROWS)
 		outf(&h, "<p class=note>%d more indicators not shown (all are in --iocs).</p>", cJSON_GetArraySize(get(d, "iocs")) - MAX_ROWS);
 	out(&h, "</section>\n");
-	if (num(d, "members_left_out", 0) > 0)
-		outf(&h, "<p class=note>%.0f members were too large to read into this report.</p>", num(d, "members_left_out", 0));
+	if (num(d, "iocs_left_out", 0) > 0)
+		outf(&h, "<p class=note>%.0f more indicators beyond %d of a kind were left out.</p>", num(d, "iocs_left_out", 0),
+		     MAX_IOCS_PER_TYPE);
 	out(&h, "<footer class=note>cryo " CRYO_VERSION "</footer></body></html>\n");
 	if (h.oom) {
 		free(h.p);
@@ -1062,6 +1224,9 @@ char *cryo_report_html(const cJSON *d)
 static void csv_field(struct html *h, const char *s)
 {
 	out(h, "\"");
+	/* a spreadsheet evaluates a field starting with these: shown as text */
+	if (s && (*s == '=' || *s == '+' || *s == '-' || *s == '@' || *s == '\t' || *s == '\r'))
+		out(h, "'");
 	for (const char *p = s ? s : ""; *p; p++) {
 		if (*p == '"')
 			out(h, "\"\"");

@@ -585,6 +585,13 @@ static int verify_archive(const struct cryo_verify_request *req, cJSON **result,
 		checker_free(&c);
 		return cryo_error_sys(err, "open %s", req->path);
 	}
+	/* an archive is a file: a device or a FIFO could be read forever */
+	struct stat sst;
+	if (fstat(src.fd, &sst) < 0 || !S_ISREG(sst.st_mode)) {
+		close(src.fd);
+		checker_free(&c);
+		return cryo_error_set(err, CRYO_EXIT_NO, 0, "%s: not a regular file", req->path);
+	}
 	cleanup_free uint8_t *buf = malloc(CHUNK), *data = malloc(CHUNK);
 	src.buf = buf;
 	crypto_generichash_init(&src.b2, NULL, 0, CRYO_BLAKE2B_BYTES);
