@@ -58,3 +58,32 @@ int cryo_job_end(struct cryo_job *j, int rc, const char *ok_message, const cJSON
 	j->c = NULL;
 	return rc;
 }
+
+int cryo_job_snapshot_rc(struct cryo_job *j, int snap_rc, const cJSON *result)
+{
+	if (snap_rc < 0)
+		return cryo_report_error(&j->err);
+	int np = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(result, "problems"));
+	if (!np)
+		return 0;
+	cryo_error_set(&j->err, CRYO_EXIT_PARTIAL, 0, "snapshot taken with %d problem(s)", np);
+	return cryo_report_error(&j->err);
+}
+
+int cryo_job_finish(struct cryo_job *j, int rc, cJSON **result, bool json, char sid[130])
+{
+	sid[0] = '\0';
+	if (j->c)
+		cryo_container_short_id(j->c, sid);
+	struct cryo_error err = j->err;
+	rc = cryo_job_end(j, rc, "snapshot taken", *result);
+	if (json) {
+		if (!*result)
+			*result = cJSON_CreateObject();
+		cryo_json_num(*result, "exit", rc);
+		if (rc)
+			cryo_json_str(*result, "error", err.msg);
+		cryo_print_json(stdout, *result);
+	}
+	return rc;
+}

@@ -31,4 +31,13 @@ int cryo_job_begin(struct cryo_job *j, const char *tool, const char *action, con
  * not be written ("NOT RECORDED").  Frees what begin took. */
 int cryo_job_end(struct cryo_job *j, int rc, const char *ok_message, const cJSON *result);
 
+/* For capture tools (cryo-fs, cryo-proc): the exit code of a snapshot that
+ * returned snap_rc (< 0: failed, j->err says why) with result, whose
+ * "problems" make it partial; the error is printed. */
+int cryo_job_snapshot_rc(struct cryo_job *j, int snap_rc, const cJSON *result);
+/* End a capture: cryo_job_end, then with json the result (created when
+ * missing) printed with "exit" and "error".  sid gets the container's
+ * short id for the caller's own summary.  Returns the exit code. */
+int cryo_job_finish(struct cryo_job *j, int rc, cJSON **result, bool json, char sid[130]);
+
 #endif

@@ -124,29 +124,12 @@ static int do_fs(const struct options *o)
 			.no_tmpfs = o->no_tmpfs, .max_file_size = (uint64_t)o->max_file_size,
 			.exclude = o->exclude, .nexclude = o->nexclude,
 		};
-		if (cryo_fs_snapshot(&req, &result, &j.err) < 0) {
-			rc = cryo_report_error(&j.err);
-		} else {
-			int np = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(result, "problems"));
-			if (np) {
-				cryo_error_set(&j.err, CRYO_EXIT_PARTIAL, 0, "snapshot taken with %d problem(s)", np);
-				rc = cryo_report_error(&j.err);
-			}
-		}
+		int snap = cryo_fs_snapshot(&req, &result, &j.err);
+		rc = cryo_job_snapshot_rc(&j, snap, result);
 	}
-	char sid[130] = "";
-	if (j.c)
-		cryo_container_short_id(j.c, sid);
-	struct cryo_error err = j.err;
-	rc = cryo_job_end(&j, rc, "snapshot taken", result);
-	if (o->json) {
-		if (!result)
-			result = cJSON_CreateObject();
-		cryo_json_num(result, "exit", rc);
-		if (rc)
-			cryo_json_str(result, "error", err.msg);
-		cryo_print_json(stdout, result);
-	} else if (result && (rc == 0 || rc == CRYO_EXIT_PARTIAL)) {
+	char sid[130];
+	rc = cryo_job_finish(&j, rc, &result, o->json, sid);
+	if (!o->json && result && (rc == 0 || rc == CRYO_EXIT_PARTIAL)) {
 		const cJSON *n = cJSON_GetObjectItemCaseSensitive(result, "counts");
 		cryo_info("snapshot of %s: %g added, %g modified, %g deleted, %g files (%.1f MiB) in %.2f s", sid,
 			  cJSON_GetObjectItemCaseSensitive(n, "added")->valuedouble,
