@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -311,4 +312,49 @@ char *cryo_freeze_stuck_tasks(const char *dir)
 	}
 	cryo_pids_free(&tids);
 	return out;
+}
+
+int cryo_freezer_kill(struct cryo_freezer *f, int timeout_ms, size_t *killed, size_t *left, struct cryo_error *err)
+{
+	*killed = *left = 0;
+	struct cryo_pids p = { 0 };
+	if (cryo_cgroup_pids(f->dir, false, &p, err) < 0)
+		return -1;
+	*killed = p.n;
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/cgroup.kill", f->dir);
+	int fd = f->mech == CRYO_FREEZE_V2 ? open(path, O_WRONLY | O_CLOEXEC) : -1;
+	bool via_kill = false;
+	if (fd >= 0) {
+		/* the kernel kills the whole subtree, frozen tasks included, and
+		 * no fork can race it */
+		via_kill = write(fd, "1", 1) == 1;
+		close(fd);
+	}
+	uint64_t deadline = cryo_now_monotonic_ns() + (uint64_t)timeout_ms * 1000000ull;
+	for (;;) {
+		if (!via_kill) {
+			for (size_t i = 0; i < p.n; i++)
+				kill(p.v[i], SIGKILL);
+			/* a task frozen by the v1 freezer dies only once it runs */
+			if (f->mech == CRYO_FREEZE_V1)
+				cryo_freezer_request(f, false, err);
+		}
+		cryo_pids_free(&p);
+		if (cryo_cgroup_pids(f->dir, false, &p, err) < 0) {
+			/* the cgroup itself went with its last task (runc removes it) */
+			*left = 0;
+			return 0;
+		}
+		*left = p.n;
+		if (p.n == 0 || cryo_now_monotonic_ns() > deadline)
+			break;
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	cryo_pids_free(&p);
+	if (*left)
+		return cryo_error_set(err, CRYO_EXIT_TIMEOUT, 0, "%zu process(es) still in %s after %d ms", *left, f->dir,
+				      timeout_ms);
+	return 0;
 }

@@ -48,4 +48,13 @@ size_t cryo_freezers_wait(struct cryo_freezer *f, size_t n, int timeout_ms);
  * joined by ", " (empty string when none). */
 char *cryo_freeze_stuck_tasks(const char *dir);
 
+/* Kill every process of the container (done after the evidence is
+ * sealed): v2 cgroup.kill, which reaches frozen tasks and races no fork;
+ * else SIGKILL to each task and, for the v1 freezer, a thaw (a v1-frozen
+ * task dies only once it runs).  Waits up to timeout_ms for the cgroup to
+ * be empty.  *killed: tasks found first; *left: tasks remaining (then
+ * CRYO_EXIT_TIMEOUT). */
+int cryo_freezer_kill(struct cryo_freezer *f, int timeout_ms, size_t *killed, size_t *left,
+		      struct cryo_error *err);
+
 #endif

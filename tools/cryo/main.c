@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cryo/cli.h"
+#include "cryo/spawn.h"
 #include "cryo/cleanup.h"
 #include "cryo/util.h"
 
@@ -27,23 +28,10 @@ static const struct {
 	{ "report", "HTML report and timelines from an archive" },
 };
 
-static void self_dir(char *buf, size_t size)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
-	if (n <= 0) {
-		buf[0] = '\0';
-		return;
-	}
-	buf[n] = '\0';
-	char *slash = strrchr(buf, '/');
-	if (slash)
-		*slash = '\0';
-}
-
 static int find_tool(const char *verb, char *path, size_t size)
 {
 	char dir[PATH_MAX];
-	self_dir(dir, sizeof(dir));
+	cryo_self_dir(dir, sizeof(dir));
 	if (dir[0]) {
 		snprintf(path, size, "%s/cryo-%s", dir, verb);
 		if (access(path, X_OK) == 0)
