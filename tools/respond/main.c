@@ -84,8 +84,9 @@ struct alerts {
 	size_t llen;
 	bool overlong;
 	cJSON *first;  /* the first line, parsed */
-	cJSON *later;  /* array of the others */
-	size_t bytes, dropped;
+	char *first_raw; /* and as it came (cJSON would round evt.time's nanoseconds) */
+	char *later;   /* the others, as they came, one per line */
+	size_t later_len, later_cap, nlater, dropped;
 };
 
 static struct options opt;
@@ -246,15 +247,19 @@ static void alert_line(struct alerts *a, const char *line, size_t len)
 	}
 	if (!a->first) {
 		a->first = v;
+		a->first_raw = strndup(line, len);
 		return;
 	}
-	if (cJSON_GetArraySize(a->later) >= ALERTS_MAX || a->bytes + len > ALERTS_BYTES_MAX) {
-		cJSON_Delete(v);
+	cJSON_Delete(v);
+	if (a->nlater >= ALERTS_MAX || a->later_len + len + 1 > ALERTS_BYTES_MAX ||
+	    cryo_grow(&a->later, &a->later_cap, a->later_len + len + 1, 1, 65536) < 0) {
 		a->dropped++;
 		return;
 	}
-	a->bytes += len;
-	cJSON_AddItemToArray(a->later, v);
+	memcpy(a->later + a->later_len, line, len);
+	a->later_len += len;
+	a->later[a->later_len++] = '\n';
+	a->nlater++;
 }
 
 /* Drain what is there; never blocks (the descriptor is non-blocking). */
@@ -302,8 +307,7 @@ static void alerts_open(int fd)
 {
 	alerts.fd = fd;
 	alerts.line = malloc(ALERT_LINE_MAX);
-	alerts.later = cJSON_CreateArray();
-	if (!alerts.line || !alerts.later) {
+	if (!alerts.line) {
 		alerts.fd = -1;
 		return;
 	}
@@ -545,35 +549,21 @@ static void record_alerts(struct resp *r)
 		close(alerts.fd);
 		alerts.fd = -1;
 	}
-	if (!alerts.later || !cJSON_GetArraySize(alerts.later) || !r->have_case)
+	if (!alerts.nlater || !r->have_case)
 		return;
-	cleanup_free char *text = NULL;
-	size_t len = 0, cap = 0;
-	const cJSON *a;
-	cJSON_ArrayForEach(a, alerts.later) {
-		cleanup_free char *line = cJSON_PrintUnformatted(a);
-		size_t l = line ? strlen(line) : 0;
-		if (!l || cryo_grow(&text, &cap, len + l + 2, 1, 65536) < 0)
-			continue;
-		memcpy(text + len, line, l);
-		len += l;
-		text[len++] = '\n';
-	}
 	struct cryo_custody_entry e = { 0 };
 	cryo_custody_begin(&e, "cryo-respond", "alerts", r->id, opt.argc, opt.argv);
 	struct cryo_error err;
-	if (cryo_case_write_artifact(&r->kase, "alerts.jsonl", text ? text : "", len, &e, &err) < 0) {
+	cJSON *d = cJSON_CreateObject();
+	cryo_json_num(d, "alerts", (double)alerts.nlater);
+	cryo_json_num(d, "dropped", (double)alerts.dropped);
+	if (cryo_case_write_artifact(&r->kase, "alerts.jsonl", alerts.later, alerts.later_len, &e, &err) < 0) {
 		cryo_report_error(&err);
-		cJSON *d = cJSON_CreateObject();
-		cryo_json_num(d, "alerts", cJSON_GetArraySize(alerts.later));
 		record(r, "alerts", "error", err.msg, d, &e);
 		return;
 	}
-	cJSON *d = cJSON_CreateObject();
-	cryo_json_num(d, "alerts", cJSON_GetArraySize(alerts.later));
-	cryo_json_num(d, "dropped", (double)alerts.dropped);
 	char msg[128];
-	snprintf(msg, sizeof(msg), "%d later alert(s) for this container added", cJSON_GetArraySize(alerts.later));
+	snprintf(msg, sizeof(msg), "%zu later alert(s) for this container added", alerts.nlater);
 	record(r, "alerts", "ok", msg, d, &e);
 }
 
@@ -890,6 +880,9 @@ static void open_case(struct resp *r, const cJSON *plan)
 	const cJSON *trig = cJSON_GetObjectItemCaseSensitive(plan, "trigger");
 	if (trig && !cJSON_IsNull(trig))
 		cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(e.obj, "details"), "trigger", cJSON_Duplicate(trig, 1));
+	if (alerts.first_raw &&
+	    cryo_case_write_artifact_new(&r->kase, "trigger.json", alerts.first_raw, strlen(alerts.first_raw), &e, &err) < 0)
+		cryo_report_error(&err);
 	if (!text || cryo_case_write_artifact_new(&r->kase, PLAN, text, strlen(text), &e, &err) < 0) {
 		cryo_report_error(&err);
 		record(r, "plan", "error", err.msg, NULL, &e);
@@ -1198,8 +1191,9 @@ static void dry_run(struct resp *rs, size_t n)
 
 static cJSON *load_trigger(struct cryo_error *err)
 {
+	const cJSON *inner = cJSON_GetObjectItemCaseSensitive(alerts.first, "trigger");
 	if (alerts.first)
-		return cJSON_Duplicate(alerts.first, 1);
+		return cJSON_Duplicate(inner ? inner : alerts.first, 1);
 	if (!opt.trigger_file)
 		return NULL;
 	cleanup_free char *text = NULL;
