@@ -53,7 +53,7 @@ int cryo_freezer_init(struct cryo_freezer *f, const struct cryo_cgroup_roots *ro
 		      struct cryo_error *err)
 {
 	memset(f, 0, sizeof(*f));
-	f->events_fd = -1;
+	f->events_fd = f->ctl_fd = -1;
 	char v2[PATH_MAX], v1[PATH_MAX], probe[PATH_MAX + 32];
 	cryo_container_v2_dir(roots, c, v2, sizeof(v2));
 	cryo_container_freezer_dir(roots, c, v1, sizeof(v1));
@@ -91,9 +91,13 @@ int cryo_freezer_init(struct cryo_freezer *f, const struct cryo_cgroup_roots *ro
 		f->events_fd = open(probe, O_RDONLY | O_CLOEXEC);
 		if (f->events_fd < 0)
 			return cryo_error_sys(err, "open %s", probe);
+		snprintf(probe, sizeof(probe), "%s/cgroup.freeze", v2);
+		f->ctl_fd = open(probe, O_WRONLY | O_CLOEXEC);
 	} else if (have_v1) {
 		f->mech = CRYO_FREEZE_V1;
 		snprintf(f->dir, sizeof(f->dir), "%s", v1);
+		snprintf(probe, sizeof(probe), "%s/freezer.state", v1);
+		f->ctl_fd = open(probe, O_WRONLY | O_CLOEXEC);
 	} else {
 		bool gone = (v2[0] && access(v2, F_OK) < 0) || (v1[0] && access(v1, F_OK) < 0);
 		const char *who = c->name[0] ? c->name : c->id;
@@ -110,7 +114,9 @@ void cryo_freezer_close(struct cryo_freezer *f)
 {
 	if (f->events_fd >= 0)
 		close(f->events_fd);
-	f->events_fd = -1;
+	if (f->ctl_fd >= 0)
+		close(f->ctl_fd);
+	f->events_fd = f->ctl_fd = -1;
 }
 
 static int read_small(int dirfd_or_fd, bool pread_fd, const char *path, char *buf, size_t size)
@@ -182,6 +188,13 @@ int cryo_freezer_request(struct cryo_freezer *f, bool frozen, struct cryo_error 
 	}
 	f->want_frozen = frozen;
 	f->t_start_ns = cryo_now_monotonic_ns();
+	if (f->ctl_fd >= 0) {
+		if (pwrite(f->ctl_fd, val, strlen(val), 0) >= 0)
+			return 0;
+		if (errno == ENODEV || errno == ENOENT)
+			return cryo_error_set(err, CRYO_EXIT_NOTFOUND, 0, "%s: container exited", f->dir);
+		/* anything else: try the path, as a fresh open would */
+	}
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -236,6 +249,7 @@ size_t cryo_freezers_wait(struct cryo_freezer *f, size_t n, int timeout_ms)
 	}
 	uint64_t deadline = cryo_now_monotonic_ns() + (uint64_t)timeout_ms * 1000000ull;
 	long v1_sleep_us = 50; /* v1 has no notification: poll with backoff */
+	long v2_wait_ns = 20000;
 	for (;;) {
 		left = 0;
 		size_t np = 0;
@@ -269,8 +283,16 @@ size_t cryo_freezers_wait(struct cryo_freezer *f, size_t n, int timeout_ms)
 			if (v1_sleep_us < 10000)
 				v1_sleep_us *= 2;
 		} else {
-			/* kernfs wakes POLLPRI|POLLERR when cgroup.events changes */
-			poll(pfd, np, (int)(ms > 100 ? 100 : ms));
+			/* kernfs wakes POLLPRI|POLLERR when cgroup.events changes, but
+			 * at most once per 10 ms per file (the kernel rate-limits
+			 * cgroup file notifications): a freeze right after a thaw
+			 * would be seen up to 10 ms late.  So the state is read again
+			 * after a short wait that grows, as for v1. */
+			long cap_ns = (long)(ms > 100 ? 100 : ms) * 1000000l;
+			struct timespec ts = { 0, v2_wait_ns < cap_ns ? v2_wait_ns : cap_ns };
+			ppoll(pfd, np, &ts, NULL);
+			if (v2_wait_ns < 10000000l)
+				v2_wait_ns *= 2;
 		}
 	}
 	for (size_t i = 0; i < n; i++)

@@ -192,6 +192,8 @@ static int parse_action(const cJSON *a, struct cryo_policy_rule *r, size_t ri, s
 		}
 	} else if (!strcmp(name, "notify")) {
 		static const char *const keys[] = { "command", "timeout_seconds" };
+		if (r->notify[0])
+			return bad(err, ri, "%s", "one notify per rule (the command can fan out itself)");
 		if (!params || only_keys(params, keys, 2, ri, "notify", err) < 0)
 			return params ? -1 : bad(err, ri, "%s", "notify needs {\"notify\": {\"command\": [\"/path\", ...]}}");
 		const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(params, "command");

@@ -876,8 +876,10 @@ static void freeze_state(struct snap *s)
 	struct cryo_error e;
 	enum cryo_freeze_state st = CRYO_THAWED;
 	s->stop_threads = true;
-	if (cryo_freezer_init(&f, req->roots, req->c, CRYO_FREEZE_NONE, &e) < 0 ||
-	    cryo_freezer_state(&f, &st, &e) < 0) {
+	bool opened = cryo_freezer_init(&f, req->roots, req->c, CRYO_FREEZE_NONE, &e) == 0;
+	if (!opened || cryo_freezer_state(&f, &st, &e) < 0) {
+		if (opened)
+			cryo_freezer_close(&f);
 		warning(s, "freeze state unknown (%s): capturing as if running", e.msg);
 		cryo_json_str(s->result, "frozen", "unknown");
 		return;

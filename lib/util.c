@@ -439,3 +439,22 @@ int cryo_parse_size(const char *s, long *out)
 	*out = (long)(v * mul);
 	return 0;
 }
+
+int cryo_mkdir_p(const char *path, mode_t mode, struct cryo_error *err)
+{
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return cryo_error_set(err, CRYO_EXIT_USAGE, 0, "path too long: %.100s...", path);
+	for (char *p = buf + 1;; p++) {
+		if (*p == '/' || !*p) {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, mode) < 0 && errno != EEXIST)
+				return cryo_error_sys(err, "mkdir %s", buf);
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	return 0;
+}

@@ -20,6 +20,9 @@ struct cryo_freezer {
 	enum cryo_freeze_mech mech;
 	char dir[PATH_MAX];    /* the container's cgroup directory */
 	int events_fd;         /* v2: cgroup.events, for poll(2) */
+	int ctl_fd;            /* cgroup.freeze or freezer.state, opened by init:
+				  a request is then one write (a hook keeps
+				  freezers ready for the moment an alert comes) */
 	bool want_frozen;
 	enum cryo_freeze_state state;
 	uint64_t t_start_ns, t_done_ns;

@@ -65,6 +65,8 @@ int cryo_parse_long(const char *s, long min, long max, long *out);
  * more than zero, at most 1 PiB. */
 int cryo_parse_size(const char *s, long *out);
 char *cryo_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* mkdir -p: each missing directory made with mode (existing ones kept). */
+int cryo_mkdir_p(const char *path, mode_t mode, struct cryo_error *err);
 /* Join argv with spaces (for logs); caller frees. */
 char *cryo_join_argv(int argc, char *const argv[]);
 

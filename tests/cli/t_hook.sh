@@ -99,6 +99,16 @@ expect_eq later-alerts-in-case "$inc" "$added"
 expect_eq later-alerts-journaled "$(count "$J" '.event == "alert"')" 4
 cryo-freeze -q --thaw "$id"
 
+# a rule that only notifies freezes nothing
+cat >"$SCRATCH/p-notify.json" <<EOF
+{"rules": [{"name": "tell", "match": {}, "actions": [{"notify": {"command": ["/bin/sh", "-c", "cat >$SCRATCH/told.json"]}}]}]}
+EOF
+J=$SCRATCH/j2b.jsonl
+alert "$id" Warning | cryo-hook --policy "$SCRATCH/p-notify.json" --case-root "$SCRATCH/r2b" --journal "$J" 2>/dev/null
+expect_eq notify-only-decision "$(jq -r 'select(.event == "alert") | .decision' "$J")" notify
+expect_eq notify-only-told "$(jq -r '.trigger.output_fields["container.id"]' "$SCRATCH/told.json" 2>/dev/null)" "$id"
+frozen "$CG" && fail notify-only-not-frozen "frozen" || pass notify-only-not-frozen
+
 # ---- HTTP ---------------------------------------------------------------------
 head -c 24 /dev/urandom | base64 >"$SCRATCH/token"
 R=$SCRATCH/r3

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -100,6 +101,15 @@ static struct {
 	uint64_t until;
 } unknown[UNKNOWN_CACHE];
 static size_t unknown_next;
+/* A freezer ready for each known container (its control files already
+ * open): when the alert comes, the freeze is one write. */
+#define READY_MAX 1024
+static struct ready {
+	char id[129];
+	struct cryo_freezer f;
+	bool ok;
+} *ready;
+static size_t nready;
 static char token[512];
 static size_t token_len;
 static char respond_path[PATH_MAX];
@@ -129,8 +139,8 @@ static void usage(FILE *out)
 		"  -k, --key FILE        sign sealed cases (default: $CRYO_KEY)\n"
 		"      --password-env V  the key's password is in environment variable V\n"
 		"      --unsigned        seal without a signature\n"
-		"  -l, --listen ADDR:PORT  also take HTTP POSTs there (127.0.0.1:8765;\n"
-		"                        [::1]:8765; port 0 picks one, journaled)\n"
+		"  -l, --listen ADDR:PORT  also take HTTP POSTs there (127.0.0.1:8767;\n"
+		"                        [::1]:8767; port 0 picks one, journaled)\n"
 		"      --token-file FILE a shared secret the sender must give, as header\n"
 		"                        X-Cryo-Token or Authorization: Bearer; required\n"
 		"                        to listen on an address other than loopback\n"
@@ -249,6 +259,20 @@ static void add_excerpt(cJSON *o, const char *text, size_t len)
 
 /* ---- containers -------------------------------------------------------------- */
 
+static void ready_all(void)
+{
+	for (size_t i = 0; i < nready; i++)
+		cryo_freezer_close(&ready[i].f);
+	nready = 0;
+	for (size_t i = 0; i < all.n && nready < READY_MAX && ready; i++) {
+		struct cryo_error err;
+		struct ready *r = &ready[nready];
+		snprintf(r->id, sizeof(r->id), "%s", all.v[i].id);
+		r->ok = cryo_freezer_init(&r->f, &all.roots, &all.v[i], CRYO_FREEZE_NONE, &err) == 0;
+		nready++;
+	}
+}
+
 static void rediscover(void)
 {
 	struct cryo_containers fresh = { 0 };
@@ -260,6 +284,7 @@ static void rediscover(void)
 	cryo_containers_free(&all);
 	all = fresh;
 	last_discover = cryo_now_monotonic_ns();
+	ready_all();
 }
 
 static bool is_hex(const char *s)
@@ -635,27 +660,38 @@ static void reap(void)
  * wait for anything slower. */
 static void freeze_now(struct cryo_container *c, cJSON *j, uint64_t t_read)
 {
-	struct cryo_freezer f;
+	struct cryo_freezer fresh, *f = NULL;
 	struct cryo_error err = { 0 };
-	if (cryo_freezer_init(&f, &all.roots, c, CRYO_FREEZE_NONE, &err) < 0) {
-		cryo_json_str(j, "freeze_error", err.msg);
-		return;
-	}
+	for (size_t i = 0; i < nready && !f; i++)
+		if (ready[i].ok && !strcmp(ready[i].id, c->id))
+			f = &ready[i].f;
 	uint64_t t0 = cryo_now_monotonic_ns();
-	if (cryo_freezer_request(&f, true, &err) < 0) {
+	int rc = f ? cryo_freezer_request(f, true, &err) : -1;
+	if (rc < 0) {
+		/* not ready, or its cgroup was replaced: open it now */
+		f = &fresh;
+		if (cryo_freezer_init(f, &all.roots, c, CRYO_FREEZE_NONE, &err) < 0) {
+			cryo_json_str(j, "freeze_error", err.msg);
+			return;
+		}
+		rc = cryo_freezer_request(f, true, &err);
+	}
+	if (rc < 0) {
 		cryo_json_str(j, "freeze_error", err.msg);
 	} else {
-		cryo_freezers_wait(&f, 1, FREEZE_WAIT_MS);
+		f->result = 0;
+		cryo_freezers_wait(f, 1, FREEZE_WAIT_MS);
 		uint64_t t1 = cryo_now_monotonic_ns();
-		cryo_json_str(j, "freeze", f.result == 0 ? cryo_freeze_state_name(f.state) : "requested");
-		if (f.result < 0)
-			cryo_json_str(j, "freeze_error", f.err.msg);
-		cryo_json_str(j, "mechanism", cryo_freeze_mech_name(f.mech));
+		cryo_json_str(j, "freeze", f->result == 0 ? cryo_freeze_state_name(f->state) : "requested");
+		if (f->result < 0)
+			cryo_json_str(j, "freeze_error", f->err.msg);
+		cryo_json_str(j, "mechanism", cryo_freeze_mech_name(f->mech));
 		cryo_json_num(j, "freeze_ms", (double)(t1 - t0) / 1e6);
 		cryo_json_num(j, "alert_to_frozen_ms", (double)(t1 - t_read) / 1e6);
 		cryo_json_num(j, "frozen_mono_ns", (double)t1);
 	}
-	cryo_freezer_close(&f);
+	if (f == &fresh)
+		cryo_freezer_close(&fresh);
 }
 
 /* Hand a later alert to the running response (it records it in the case
@@ -744,12 +780,38 @@ static void handle_alert(const char *text, size_t len, const char *source, const
 		cryo_alert_free(&a);
 		return;
 	}
+	if (!(r->actions & CRYO_ACT_CONTAIN)) {
+		/* notify only: the alert goes to the command, nothing is frozen */
+		cleanup_cjson cJSON *msg = cJSON_CreateObject();
+		cryo_json_str(msg, "container", a.container_id);
+		cryo_json_str(msg, "rule", r->name);
+		cJSON_AddItemToObject(msg, "trigger", cJSON_CreateRaw(raw));
+		cleanup_free char *mtext = cJSON_PrintUnformatted(msg);
+		cryo_json_str(j, "decision", "notify");
+		cryo_json_str(j, "reason", "the rule only notifies");
+		cJSON_AddItemToObject(j, "alert", cJSON_CreateRaw(raw));
+		journal(j);
+		struct plan np = { 0 };
+		plan_from_rule(&np, r);
+		if (mtext)
+			notify(&np, mtext, a.container_id);
+		plan_free(&np);
+		cryo_alert_free(&a);
+		return;
+	}
 	bool ambiguous = false;
 	struct cryo_container *c = NULL;
 	struct slot *s = NULL;
 	/* the debounce is on the id as the detector gives it and on the full id */
 	if (!(s = slot_of(a.container_id)) && (c = find_container(a.container_id, &ambiguous)))
 		s = slot_of(c->id);
+	if (s && s->state == SLOT_DONE &&
+	    cryo_now_monotonic_ns() - s->t_done >= (uint64_t)policy.debounce_seconds * 1000000000ull) {
+		slot_free(s); /* its window is over: this alert starts a new case */
+		s = NULL;
+		if (!c)
+			c = find_container(a.container_id, &ambiguous);
+	}
 	if (s) {
 		if (hand_over(s, raw, when)) {
 			s->added++;
@@ -1113,7 +1175,7 @@ static int load_policy(struct cryo_policy *p, struct cryo_error *err)
 		return -1;
 	for (size_t i = 0; i < p->n; i++)
 		if ((p->rules[i].actions & CRYO_ACT_SEAL) && !opt.key && !opt.unsigned_ok && !opt.dry_run &&
-		    !p->rules[i].dry_run) {
+		    !opt.check && !p->rules[i].dry_run) {
 			cryo_error_set(err, CRYO_EXIT_USAGE, 0,
 				       "policy rule \"%s\" seals: give -k KEY.sec (or CRYO_KEY), or --unsigned",
 				       p->rules[i].name);
@@ -1131,15 +1193,32 @@ static void print_policy(const struct cryo_policy *p)
 		const struct cryo_policy_rule *r = &p->rules[i];
 		char acts[128], safe[300];
 		cryo_policy_actions_text(r->actions, acts, sizeof(acts));
-		printf("  %zu. %s: ", i + 1, cryo_text_safe(r->name, safe, sizeof(safe)));
-		for (size_t k = 0; k < r->nrules; k++)
-			printf("%srule~'%s'", k ? " or " : "", cryo_text_safe(r->rules[k], safe, sizeof(safe)));
-		if (r->priority != CRYO_PRIO_UNKNOWN)
-			printf("%spriority>=%s", r->nrules ? ", " : "", cryo_priority_name(r->priority));
-		for (size_t k = 0; k < r->ntags; k++)
-			printf(", tag %s", cryo_text_safe(r->tags[k], safe, sizeof(safe)));
-		for (size_t k = 0; k < r->nfields; k++)
-			printf(", %s~'%s'", r->fields[k].key, cryo_text_safe(r->fields[k].pattern, safe, sizeof(safe)));
+		printf("  %zu. %s:", i + 1, cryo_text_safe(r->name, safe, sizeof(safe)));
+		const char *sep = " ";
+		for (size_t k = 0; k < r->nrules; k++) {
+			printf("%srule~'%s'", k ? " or " : sep, cryo_text_safe(r->rules[k], safe, sizeof(safe)));
+			sep = ", ";
+		}
+		if (r->priority != CRYO_PRIO_UNKNOWN) {
+			printf("%spriority>=%s", sep, cryo_priority_name(r->priority));
+			sep = ", ";
+		}
+		if (r->source) {
+			printf("%ssource %s", sep, cryo_text_safe(r->source, safe, sizeof(safe)));
+			sep = ", ";
+		}
+		for (size_t k = 0; k < r->ntags; k++) {
+			printf("%stag %s", sep, cryo_text_safe(r->tags[k], safe, sizeof(safe)));
+			sep = ", ";
+		}
+		for (size_t k = 0; k < r->nfields; k++) {
+			char safe2[300];
+			printf("%s%s~'%s'", sep, cryo_text_safe(r->fields[k].key, safe2, sizeof(safe2)),
+			       cryo_text_safe(r->fields[k].pattern, safe, sizeof(safe)));
+			sep = ", ";
+		}
+		if (!strcmp(sep, " "))
+			printf(" any alert");
 		printf(" -> %s%s%s\n", acts, r->thaw ? ", then thaw" : "", r->dry_run ? " (dry run)" : "");
 	}
 }
@@ -1310,19 +1389,35 @@ int main(int argc, char **argv)
 	if (opt.journal && !strcmp(opt.journal, "-")) {
 		journal_fd = STDOUT_FILENO;
 	} else {
-		if (!opt.journal) {
-			mkdir(opt.case_root, 0700);
+		if (!opt.journal)
 			snprintf(jpath, sizeof(jpath), "%s/hook-journal.jsonl", opt.case_root);
-		} else {
+		else
 			snprintf(jpath, sizeof(jpath), "%s", opt.journal);
+		char jdir[PATH_MAX];
+		snprintf(jdir, sizeof(jdir), "%s", jpath);
+		char *slash = strrchr(jdir, '/');
+		if (slash && slash != jdir) {
+			*slash = '\0';
+			if (cryo_mkdir_p(jdir, 0700, &err) < 0) {
+				err.exit = CRYO_EXIT_IOERR;
+				return cryo_report_error(&err);
+			}
 		}
 		journal_fd = open(jpath, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (journal_fd < 0) {
 			cryo_error_sys(&err, "open the journal %s", jpath);
+			err.exit = CRYO_EXIT_IOERR; /* whatever the cause: no journal, no hook */
 			return cryo_report_error(&err);
 		}
 	}
+	/* two descriptors per ready freezer */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	slots = calloc(MAX_TRACKED, sizeof(*slots));
+	ready = calloc(READY_MAX, sizeof(*ready));
 	in.buf = malloc(CRYO_ALERT_MAX);
 	if (!slots || !in.buf)
 		return CRYO_EXIT_OSERR;

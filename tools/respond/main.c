@@ -214,7 +214,7 @@ static int parse(int argc, char **argv, struct options *o)
 		if (o->ntargets)
 			return cryo_usage_error("--resume takes the case directory, not targets");
 		if (o->pod || o->no_cut || o->no_memory || o->no_capture || o->merged || o->no_seal || o->trigger_file ||
-		    o->alerts_fd >= 0 || o->quarantine || o->then_given)
+		    o->alerts_fd >= 0 || o->quarantine || o->then_given || o->dry_run)
 			return cryo_usage_error("--resume follows the plan recorded in the case; only -k, --unsigned, "
 						"--password-env and --json go with it");
 		return -1;
@@ -732,30 +732,11 @@ static void safe_name(const char *in, char *out, size_t size)
 	out[n] = '\0';
 }
 
-static int mkdir_p(const char *path, struct cryo_error *err)
-{
-	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return cryo_error_set(err, CRYO_EXIT_USAGE, 0, "--case-root too long");
-	for (char *p = buf + 1;; p++) {
-		if (*p == '/' || !*p) {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-				return cryo_error_sys(err, "mkdir %s", buf);
-			*p = c;
-			if (!c)
-				break;
-		}
-	}
-	return 0;
-}
-
 /* A new directory under the case root, claimed by mkdir(2) (so two
  * responses in the same second never share one). */
 static int make_case_dir(struct resp *r, struct cryo_error *err)
 {
-	if (mkdir_p(opt.case_root, err) < 0)
+	if (cryo_mkdir_p(opt.case_root, 0700, err) < 0)
 		return -1;
 	char stamp[32], nm[80];
 	time_t now = time(NULL);
@@ -856,6 +837,9 @@ static int completed_steps(struct resp *r, bool *finished, bool *planned, struct
 			*finished = !strcmp(res, "ok"); /* partial: resume redoes what failed */
 		else if (!strcmp(tool, "cryo-respond") && !strcmp(action, "plan"))
 			*planned = true;
+		else if ((!strcmp(tool, "cryo-respond") && !strcmp(action, "kill") && !strcmp(res, "ok")) ||
+			 (!strcmp(tool, "cryo-freeze") && !strcmp(action, "thaw") && !strcmp(res, "ok")))
+			r->done[ST_THEN] = true; /* thawed or killed after the seal: only the end is missing */
 	}
 	return 0;
 }
@@ -1049,7 +1033,7 @@ static void freeze_group(struct resp *rs, size_t n, cJSON **rows_out, char *cmd_
 			int c = code == CRYO_EXIT_PARTIAL || code == 0 ? CRYO_EXIT_OSERR : code;
 			if (e && strstr(e, "exited"))
 				c = CRYO_EXIT_NOTFOUND;
-			if (e && strstr(e, "timed out"))
+			if (e && strstr(e, "did not complete"))
 				c = CRYO_EXIT_TIMEOUT;
 			/* a freeze that timed out stays requested: still containment */
 			rs[i].frozen = false;
@@ -1227,7 +1211,7 @@ static int respond_new(void)
 	struct resp *rs = calloc(MAX_CONTAINERS, sizeof(*rs));
 	size_t n = 0;
 	int rc = 0;
-	for (int i = 0; i < opt.ntargets && rs; i++) {
+	for (int i = 0; i < opt.ntargets && rs && !rc; i++) {
 		struct cryo_target t;
 		size_t idx[MAX_CONTAINERS];
 		int k;
@@ -1239,7 +1223,7 @@ static int respond_new(void)
 			rc = cryo_report_error(&err);
 			break;
 		}
-		for (int m = 0; m < k; m++) {
+		for (int m = 0; m < k && !rc; m++) {
 			size_t members[MAX_CONTAINERS];
 			size_t nm = opt.pod ? cryo_pod_members(&all, idx[m], members, MAX_CONTAINERS) : 1;
 			if (!opt.pod)
@@ -1248,7 +1232,12 @@ static int respond_new(void)
 				bool dup = false;
 				for (size_t z = 0; z < n; z++)
 					dup |= rs[z].c == &all.v[members[q]];
-				if (!dup && n < MAX_CONTAINERS)
+				if (!dup && n == MAX_CONTAINERS) {
+					rc = cryo_usage_error("more than %d containers: respond in several commands",
+							      MAX_CONTAINERS);
+					break;
+				}
+				if (!dup)
 					fill_identity(&rs[n++], &all.v[members[q]]);
 			}
 		}
@@ -1320,6 +1309,19 @@ static int respond_resume(void)
 	size_t l = strlen(r.case_dir);
 	while (l > 1 && r.case_dir[l - 1] == '/')
 		r.case_dir[--l] = '\0';
+	/* look before opening: cryo_case_open would make a case of any path */
+	char planpath[PATH_MAX + 32];
+	snprintf(planpath, sizeof(planpath), "%s/%s", r.case_dir, PLAN);
+	struct stat sb;
+	if (lstat(r.case_dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
+		cryo_error_set(&err, CRYO_EXIT_NOTFOUND, 0, "%s: no such case directory", r.case_dir);
+		return cryo_report_error(&err);
+	}
+	if (lstat(planpath, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		cryo_error_set(&err, CRYO_EXIT_DATAERR, 0, "%s holds no response plan (%s): not made by cryo-respond",
+			       r.case_dir, PLAN);
+		return cryo_report_error(&err);
+	}
 	if (cryo_case_open(r.case_dir, "cryo-respond", NULL, &r.kase, &err) < 0)
 		return cryo_report_error(&err);
 	r.have_case = true;
@@ -1327,7 +1329,7 @@ static int respond_resume(void)
 	size_t len;
 	if (cryo_case_read_artifact(&r.kase, PLAN, 1u << 20, &text, &len, &err) < 0) {
 		cryo_case_close(&r.kase);
-		cryo_error_wrap(&err, "%s holds no response plan (%s): not made by cryo-respond", r.case_dir, PLAN);
+		cryo_error_wrap(&err, "%s: the response plan %s cannot be read", r.case_dir, PLAN);
 		return cryo_report_error(&err);
 	}
 	cleanup_cjson cJSON *plan = cryo_json_parse(text, len);
@@ -1352,6 +1354,19 @@ static int respond_resume(void)
 		cryo_case_close(&r.kase);
 		cryo_info("%s: the response already completed (see its custody log); nothing to resume", r.case_dir);
 		return 0;
+	}
+	if (opt.then == THEN_KEEP || !r.done[ST_SEAL])
+		r.done[ST_THEN] = false; /* a thaw by hand is not this response's last step */
+	if (r.done[ST_THEN]) {
+		/* killed between its thaw or kill and its last entry: freezing
+		 * again would undo what was asked */
+		r.frozen = false;
+		for (int s2 = ST_FREEZE; s2 <= ST_THEN; s2++)
+			r.st[s2] = (struct step_result){ .result = "done", .msg = "done by an earlier run" };
+		finish(&r);
+		int rc0 = output(&r, 1, r.rc);
+		cryo_case_close(&r.kase);
+		return rc0;
 	}
 	cryo_catch_interrupts();
 	if (!planned) {
