@@ -1,8 +1,205 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "cryo/alert.h"
 #include "cryo/output.h"
+
+/* ---- strict JSON (RFC 8259), compacted ----------------------------------
+ * cJSON accepts more than JSON (any byte <= 0x20 as whitespace, control
+ * characters in strings, bad \u escapes, numbers such as 01 or 1., invalid
+ * UTF-8).  An alert copied verbatim into a JSON-lines journal must be JSON
+ * that every reader reads alike and that holds no line break: checked here,
+ * and copied without its insignificant whitespace (so evt.time's digits are
+ * kept exactly). */
+struct sj {
+	const unsigned char *p, *end;
+	char *out;
+	size_t n;
+	int depth;
+};
+
+static void sj_ws(struct sj *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static bool sj_put(struct sj *j, const unsigned char *from, size_t len)
+{
+	memcpy(j->out + j->n, from, len);
+	j->n += len;
+	return true;
+}
+
+static bool sj_value(struct sj *j);
+
+static bool sj_string(struct sj *j)
+{
+	const unsigned char *s = j->p;
+	if (j->p >= j->end || *j->p != '"')
+		return false;
+	j->p++;
+	while (j->p < j->end) {
+		unsigned char c = *j->p;
+		if (c == '"') {
+			j->p++;
+			return sj_put(j, s, (size_t)(j->p - s));
+		}
+		if (c < 0x20)
+			return false;
+		if (c == '\\') {
+			if (++j->p >= j->end)
+				return false;
+			c = *j->p;
+			if (c == 'u') {
+				if (j->end - j->p < 5)
+					return false;
+				for (int i = 1; i <= 4; i++)
+					if (!((j->p[i] >= '0' && j->p[i] <= '9') || (j->p[i] >= 'a' && j->p[i] <= 'f') ||
+					      (j->p[i] >= 'A' && j->p[i] <= 'F')))
+						return false;
+				j->p += 5;
+				continue;
+			}
+			if (!strchr("\"\\/bfnrt", c) || !c)
+				return false;
+			j->p++;
+			continue;
+		}
+		if (c < 0x80) {
+			j->p++;
+			continue;
+		}
+		/* UTF-8: the shortest form, no surrogates, at most U+10FFFF */
+		size_t len = (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3 : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+		if (!len || (size_t)(j->end - j->p) < len)
+			return false;
+		for (size_t i = 1; i < len; i++)
+			if ((j->p[i] & 0xc0) != 0x80)
+				return false;
+		if ((c == 0xe0 && j->p[1] < 0xa0) || (c == 0xed && j->p[1] > 0x9f) || (c == 0xf0 && j->p[1] < 0x90) ||
+		    (c == 0xf4 && j->p[1] > 0x8f))
+			return false;
+		j->p += len;
+	}
+	return false;
+}
+
+static bool sj_number(struct sj *j)
+{
+	const unsigned char *s = j->p;
+	if (j->p < j->end && *j->p == '-')
+		j->p++;
+	if (j->p >= j->end)
+		return false;
+	if (*j->p == '0') {
+		j->p++;
+	} else if (*j->p >= '1' && *j->p <= '9') {
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	} else {
+		return false;
+	}
+	if (j->p < j->end && *j->p == '.') {
+		j->p++;
+		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return false;
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+		j->p++;
+		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+			j->p++;
+		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+			return false;
+		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+			j->p++;
+	}
+	return sj_put(j, s, (size_t)(j->p - s));
+}
+
+static bool sj_word(struct sj *j, const char *w)
+{
+	size_t l = strlen(w);
+	if ((size_t)(j->end - j->p) < l || memcmp(j->p, w, l))
+		return false;
+	sj_put(j, j->p, l);
+	j->p += l;
+	return true;
+}
+
+static bool sj_container(struct sj *j, unsigned char open, unsigned char close)
+{
+	if (++j->depth > 256)
+		return false;
+	sj_put(j, &open, 1);
+	j->p++;
+	sj_ws(j);
+	if (j->p < j->end && *j->p == close) {
+		j->p++;
+		j->depth--;
+		return sj_put(j, &close, 1);
+	}
+	for (;;) {
+		sj_ws(j);
+		if (open == '{') {
+			if (!sj_string(j))
+				return false;
+			sj_ws(j);
+			if (j->p >= j->end || *j->p != ':')
+				return false;
+			sj_put(j, j->p++, 1);
+			sj_ws(j);
+		}
+		if (!sj_value(j))
+			return false;
+		sj_ws(j);
+		if (j->p >= j->end)
+			return false;
+		if (*j->p == ',') {
+			sj_put(j, j->p++, 1);
+			continue;
+		}
+		if (*j->p != close)
+			return false;
+		j->p++;
+		j->depth--;
+		return sj_put(j, &close, 1);
+	}
+}
+
+static bool sj_value(struct sj *j)
+{
+	if (j->p >= j->end)
+		return false;
+	switch (*j->p) {
+	case '{': return sj_container(j, '{', '}');
+	case '[': return sj_container(j, '[', ']');
+	case '"': return sj_string(j);
+	case 't': return sj_word(j, "true");
+	case 'f': return sj_word(j, "false");
+	case 'n': return sj_word(j, "null");
+	default: return sj_number(j);
+	}
+}
+
+char *cryo_json_strict_compact(const char *text, size_t len)
+{
+	struct sj j = { (const unsigned char *)text, (const unsigned char *)text + len, malloc(len + 1), 0, 0 };
+	if (!j.out)
+		return NULL;
+	sj_ws(&j);
+	bool ok = sj_value(&j);
+	sj_ws(&j);
+	if (!ok || j.p != j.end) {
+		free(j.out);
+		return NULL;
+	}
+	j.out[j.n] = '\0';
+	return j.out;
+}
 
 static const char *const prio_names[] = { "Emergency", "Alert", "Critical", "Error", "Warning",
 					  "Notice", "Informational", "Debug" };
@@ -61,19 +258,24 @@ int cryo_alert_parse(const char *text, size_t len, struct cryo_alert *a, struct 
 		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "alert of %zu bytes: more than %u", len, CRYO_ALERT_MAX);
 	if (memchr(text, '\0', len))
 		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "alert holds a NUL byte");
+	a->raw = cryo_json_strict_compact(text, len);
+	if (!a->raw)
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0,
+				      "alert is not strict JSON (RFC 8259, UTF-8): control characters, bad escapes or "
+				      "numbers, or something after the object");
 	/* the whole text, not a JSON prefix followed by anything */
 	const char *end = NULL;
-	a->json = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	a->json = cJSON_ParseWithLengthOpts(a->raw, strlen(a->raw), &end, false);
 	if (a->json && end) {
-		while (end < text + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
-			end++;
-		if (end != text + len) {
+		if (*end) {
 			cryo_alert_free(a);
 			return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "alert: something follows the JSON object");
 		}
 	}
-	if (!a->json)
+	if (!a->json) {
+		cryo_alert_free(a);
 		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "alert is not JSON");
+	}
 	if (!cJSON_IsObject(a->json)) {
 		cryo_alert_free(a);
 		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "alert is not a JSON object");
@@ -119,6 +321,8 @@ void cryo_alert_free(struct cryo_alert *a)
 {
 	cJSON_Delete(a->json);
 	a->json = NULL;
+	free(a->raw);
+	a->raw = NULL;
 }
 
 bool cryo_alert_field(const struct cryo_alert *a, const char *key, char *buf, size_t size)

@@ -364,9 +364,16 @@ int cryo_freezer_kill(struct cryo_freezer *f, int timeout_ms, size_t *killed, si
 		}
 		cryo_pids_free(&p);
 		if (cryo_cgroup_pids(f->dir, false, &p, err) < 0) {
-			/* the cgroup itself went with its last task (runc removes it) */
-			*left = 0;
-			return 0;
+			if (access(f->dir, F_OK) < 0 && errno == ENOENT) {
+				/* the cgroup went with its last task (runc removes it) */
+				*left = 0;
+				return 0;
+			}
+			if (f->mech == CRYO_FREEZE_V1) {
+				struct cryo_error ferr;
+				cryo_freezer_request(f, true, &ferr); /* never left thawed */
+			}
+			return -1;
 		}
 		*left = p.n;
 		if (p.n == 0 || cryo_now_monotonic_ns() > deadline)
@@ -375,8 +382,14 @@ int cryo_freezer_kill(struct cryo_freezer *f, int timeout_ms, size_t *killed, si
 		nanosleep(&ts, NULL);
 	}
 	cryo_pids_free(&p);
-	if (*left)
-		return cryo_error_set(err, CRYO_EXIT_TIMEOUT, 0, "%zu process(es) still in %s after %d ms", *left, f->dir,
-				      timeout_ms);
+	if (*left) {
+		/* v1 thawed them so that the kill could land: what is left is
+		 * frozen again, never left running */
+		struct cryo_error ferr;
+		if (f->mech == CRYO_FREEZE_V1)
+			cryo_freezer_request(f, true, &ferr);
+		return cryo_error_set(err, CRYO_EXIT_TIMEOUT, 0, "%zu process(es) still in %s after %d ms%s", *left,
+				      f->dir, timeout_ms, f->mech == CRYO_FREEZE_V1 ? " (frozen again)" : "");
+	}
 	return 0;
 }

@@ -1056,10 +1056,28 @@ char *cryo_report_html(const cJSON *d)
 	const cJSON *e;
 	cJSON_ArrayForEach(e, get(d, "custody"))
 		if (get(e, "trigger")) {
-			cleanup_free char *t = cJSON_PrintUnformatted(get(e, "trigger"));
-			out(&h, "<p>Trigger: <code>");
-			esc(&h, t);
-			out(&h, "</code></p>");
+			const cJSON *tr = get(e, "trigger");
+			cleanup_free char *t = cJSON_PrintUnformatted(tr);
+			if (str(tr, "rule")) {
+				/* a detector's alert (Falco's shape): what fired, then the whole alert */
+				out(&h, "<p>Trigger: <b>");
+				esc(&h, str(tr, "rule"));
+				out(&h, "</b> (");
+				esc(&h, str(tr, "priority") ? str(tr, "priority") : "no priority");
+				out(&h, ") at ");
+				esc(&h, str(tr, "time") ? str(tr, "time") : "?");
+				if (str(tr, "output")) {
+					out(&h, ": ");
+					esc(&h, str(tr, "output"));
+				}
+				out(&h, "</p><details><summary>the alert</summary><code>");
+				esc(&h, t);
+				out(&h, "</code></details>");
+			} else {
+				out(&h, "<p>Trigger: <code>");
+				esc(&h, t);
+				out(&h, "</code></p>");
+			}
 			break;
 		}
 	out(&h, "</section>\n");

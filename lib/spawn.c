@@ -70,6 +70,9 @@ int cryo_spawn_start(struct cryo_spawn *s, struct cryo_error *err)
 		    dup2(s->capture_stdout ? p[1] : null, 1) < 0 || (s->quiet_stderr && dup2(null, 2) < 0))
 			_exit(127);
 		close_range(3, ~0u, 0); /* nothing of ours leaks into the tool */
+		/* (unsetenv is not async-signal-safe; the callers are single-threaded) */
+		for (size_t i = 0; s->unset_env && s->unset_env[i]; i++)
+			unsetenv(s->unset_env[i]);
 		execv(s->argv[0], s->argv);
 		_exit(127);
 	}

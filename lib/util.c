@@ -443,6 +443,8 @@ int cryo_parse_size(const char *s, long *out)
 int cryo_mkdir_p(const char *path, mode_t mode, struct cryo_error *err)
 {
 	char buf[PATH_MAX];
+	if (!path[0])
+		return cryo_error_set(err, CRYO_EXIT_USAGE, 0, "an empty directory name");
 	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
 		return cryo_error_set(err, CRYO_EXIT_USAGE, 0, "path too long: %.100s...", path);
 	for (char *p = buf + 1;; p++) {

@@ -26,6 +26,9 @@ const char *cryo_priority_name(enum cryo_priority p);
 
 struct cryo_alert {
 	cJSON *json;                 /* the whole alert (owned) */
+	char *raw;                   /* the alert as sent, checked strict JSON,
+					without insignificant whitespace (owned):
+					what the journal and the case keep */
 	const char *rule, *output, *source, *hostname, *time, *uuid; /* NULL when absent */
 	enum cryo_priority priority;
 	/* container.id: "" when absent, "host", or not an id (then
@@ -40,6 +43,10 @@ struct cryo_alert {
  * large, no rule, wrongly typed fields. */
 int cryo_alert_parse(const char *text, size_t len, struct cryo_alert *a, struct cryo_error *err);
 void cryo_alert_free(struct cryo_alert *a);
+
+/* text if it is strict JSON (RFC 8259, valid UTF-8, nesting <= 256),
+ * copied without insignificant whitespace (malloc'd); else NULL. */
+char *cryo_json_strict_compact(const char *text, size_t len);
 
 /* output_fields[key] as text ("" and false when absent; numbers and
  * booleans printed; other types absent). */

@@ -21,6 +21,8 @@ struct cryo_spawn {
 	bool capture_stdout; /* else the child's stdout is /dev/null */
 	bool new_pgrp;       /* its own process group (signals aimed at ours miss it) */
 	bool quiet_stderr;   /* stderr to /dev/null */
+	const char *const *unset_env; /* names removed from the child's
+					 environment (NULL-terminated) */
 	/* filled by cryo_spawn_start */
 	pid_t pid;
 	int out_fd;          /* read end of the child's stdout, O_CLOEXEC|O_NONBLOCK */

@@ -63,6 +63,8 @@ tar --zstd -xOf "$c.tar.zst" trigger.json | grep -q '"evt.time":1795964462123456
 grep -q '"evt.time":1795964462123456789,' "$J" && pass journal-verbatim || fail journal-verbatim "the journal rounded the alert"
 cryo-report -p "$SCRATCH/k.pub" --json "$c.tar.zst" | jq -e '[.custody[] | select(.trigger)] | length > 0' >/dev/null &&
 	pass trigger-in-report || fail trigger-in-report "the report shows no trigger"
+cryo-report -p "$SCRATCH/k.pub" -o "$SCRATCH/r1.html" "$c.tar.zst" >/dev/null 2>&1
+grep -q 'Trigger: <b>Terminal shell in container</b> (Critical)' "$SCRATCH/r1.html" && pass trigger-on-page || fail trigger-on-page "not on the page"
 frozen "$CG" && pass stdin-left-frozen || fail stdin-left-frozen "not frozen"
 has "$J" '.event == "stopped"' && pass stdin-stopped || fail stdin-stopped "no stopped event"
 cryo-cut -q --restore --case "$c" "$id" >/dev/null 2>&1

@@ -183,6 +183,11 @@ has_entry "$c/custody.jsonl" '.action == "respond" and .result == "partial"' && 
 chain_ok "$c" && pass upper-missing-chain || fail upper-missing-chain "broken"
 frozen "$id3" && ! reachable "$id3" && pass upper-missing-contained || fail upper-missing-contained "not contained"
 mv "$up.moved" "$up"
+# resumed once the upper dir is back: fs runs again, and what it captured is
+# sealed in an archive of its own (the first seal did not hold it)
+expect_rc upper-back-resume 0 cryo-respond --resume "$c"
+check upper-back-resealed cryo-verify -p "$SCRATCH/k.pub" "$c.2.tar.zst"
+tar --zstd -tf "$c.2.tar.zst" 2>/dev/null | grep -qx fs/changes.json && pass upper-back-fs-sealed || fail upper-back-fs-sealed "no fs/changes.json in the new archive"
 # --then thaw after a failed step: NOT thawed
 R=$SCRATCH/cases6b
 mv "$up" "$up.moved"

@@ -11,8 +11,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cryo_error err = { 0 };
 	struct cryo_policy dflt, p;
 	FUZZ_CHECK(cryo_policy_default(&dflt, &err) == 0);
+	/* strict JSON: what passes is one line that cJSON reads in full */
+	char *strict = cryo_json_strict_compact(text, size);
+	if (strict) {
+		FUZZ_CHECK(!strchr(strict, '\n') && !strchr(strict, '\r') && strlen(strict) <= size);
+		cJSON *v = cJSON_Parse(strict);
+		FUZZ_CHECK(v != NULL);
+		cJSON_Delete(v);
+		free(strict);
+	}
 	struct cryo_alert a;
 	if (cryo_alert_parse(text, size, &a, &err) == 0) {
+		FUZZ_CHECK(a.raw && !strchr(a.raw, '\n'));
 		FUZZ_CHECK(a.json && a.rule);
 		FUZZ_CHECK_STR(a.container_id);
 		FUZZ_CHECK(a.container_id[0] ? !a.no_container_why : a.no_container_why != NULL);

@@ -2,6 +2,7 @@
  * it (keys in any order, extra fields, the short container id, "host",
  * internal drop alerts), hostile variants, and the policy's parsing and
  * first-match decisions. */
+#include <stdlib.h>
 #include <string.h>
 #include "check.h"
 #include "cryo/alert.h"
@@ -90,6 +91,38 @@ TEST(alert_rejects)
 	static const char nul[] = "{\"rule\":\"R\"}\0{\"rule\":\"S\"}";
 	CHECK(cryo_alert_parse(nul, sizeof(nul) - 1, &a, &err) < 0);
 	CHECK(strstr(err.msg, "NUL") != NULL);
+}
+
+TEST(strict_json)
+{
+	static const struct { const char *in, *out; } cases[] = {
+		{ "{ \"a\" :\t[1, -2.5e+3, true, null, \"x\\u00e9\\n\"] }\r\n", "{\"a\":[1,-2.5e+3,true,null,\"x\\u00e9\\n\"]}" },
+		{ "{\"t\":1795964462123456789}", "{\"t\":1795964462123456789}" },
+		{ "{\"k\":\r{\"event\":\"forged\"}\r}", "{\"k\":{\"event\":\"forged\"}}" }, /* CR is whitespace: dropped */
+		{ "\"\xc3\xa9\"", "\"\xc3\xa9\"" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *o = cryo_json_strict_compact(cases[i].in, strlen(cases[i].in));
+		CHECK(o != NULL);
+		CHECK_STR_EQ(o, cases[i].out);
+		free(o);
+	}
+	static const char *const bad[] = {
+		"{\"a\":01}", "{\"a\":1.}", "{\"a\":-.5}", "{\"a\":\"\\uZZZZ\"}", "{\"a\":\"x\x01y\"}",
+		"\xef\xbb\xbf{}", "{\"a\":\"\xff\"}", "{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}", "{\x0b}",
+		"{\"a\":1,}", "[1 2]", "{\"a\"}", "tru", "{} {}", "\"\\x\"", "",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *o = cryo_json_strict_compact(bad[i], strlen(bad[i]));
+		if (o)
+			fprintf(stderr, "accepted: %s -> %s\n", bad[i], o);
+		CHECK(o == NULL);
+	}
+	/* nesting is bounded */
+	char deep[1200];
+	memset(deep, '[', 600);
+	memset(deep + 600, ']', 600);
+	CHECK(cryo_json_strict_compact(deep, 1200) == NULL);
 }
 
 static const char policy_text[] =
@@ -202,7 +235,7 @@ TEST(policy_rejects)
 }
 
 static const struct check_test tests[] = {
-	CHECK_TEST(alert_falco_shape), CHECK_TEST(alert_no_container), CHECK_TEST(alert_rejects),
+	CHECK_TEST(alert_falco_shape), CHECK_TEST(alert_no_container), CHECK_TEST(alert_rejects), CHECK_TEST(strict_json),
 	CHECK_TEST(policy_parse_and_match), CHECK_TEST(policy_default), CHECK_TEST(policy_rejects),
 };
 

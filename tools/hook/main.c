@@ -45,7 +45,9 @@
 #define MAX_NOTIFY 64           /* notify commands running at once */
 #define RESP_OUT_MAX (1u << 20) /* a response's JSON summary */
 #define FREEZE_WAIT_MS 200      /* the loop waits this long; the freeze stays requested */
-#define UNKNOWN_CACHE 64
+#define UNKNOWN_CACHE 1024
+#define RESCAN_BURST 8          /* rescans for unknown ids: at most 8 at once, */
+#define RESCAN_PER_S 4          /* then 4 a second */
 #define PIPE_SIZE (2u << 20)
 
 struct options {
@@ -257,6 +259,32 @@ static void add_excerpt(cJSON *o, const char *text, size_t len)
 	cryo_json_str(o, "sha256", hex);
 }
 
+/* The journal line of one input (every input gets one, numbered). */
+static cJSON *alert_event(const char *source, const char *peer)
+{
+	seq++;
+	cJSON *j = event("alert");
+	cryo_json_num(j, "seq", (double)seq);
+	cryo_json_str(j, "source", source);
+	if (peer)
+		cryo_json_str(j, "peer", peer);
+	return j;
+}
+
+/* An input that is not acted on: one "alert" line all the same. */
+static void reject(const char *source, const char *peer, const char *reason, const char *text, size_t len,
+		   size_t bytes)
+{
+	cJSON *j = alert_event(source, peer);
+	cryo_json_str(j, "decision", "rejected");
+	cryo_json_str(j, "reason", reason);
+	if (text)
+		add_excerpt(j, text, len); /* sets "bytes" to what is kept */
+	if (bytes && !cJSON_ReplaceItemInObjectCaseSensitive(j, "bytes", cJSON_CreateNumber((double)bytes)))
+		cryo_json_num(j, "bytes", (double)bytes);
+	journal(j);
+}
+
 /* ---- containers -------------------------------------------------------------- */
 
 static void ready_all(void)
@@ -319,6 +347,19 @@ static struct cryo_container *find_container(const char *id, bool *ambiguous)
 	for (size_t i = 0; i < UNKNOWN_CACHE; i++)
 		if (unknown[i].until > now && !strcmp(unknown[i].id, id))
 			return NULL; /* asked about a moment ago: an unknown id cannot make us rescan in a loop */
+	/* a flood of made-up ids must not turn into a flood of rescans that
+	 * stall the loop: a token bucket */
+	static double tokens = RESCAN_BURST;
+	static uint64_t last;
+	tokens += (double)(now - last) / 1e9 * RESCAN_PER_S;
+	if (tokens > RESCAN_BURST)
+		tokens = RESCAN_BURST;
+	last = now;
+	if (tokens < 1) {
+		*ambiguous = false;
+		return NULL;
+	}
+	tokens -= 1;
 	rediscover();
 	if ((c = lookup(id, ambiguous)) || *ambiguous)
 		return c;
@@ -329,12 +370,44 @@ static struct cryo_container *find_container(const char *id, bool *ambiguous)
 }
 
 /* cryo-hook's own container (a DaemonSet pod): freezing it would stop the
- * hand that is to thaw nothing, and respond to nothing more. */
+ * hand that is to respond, and nothing would thaw it.  By our cgroup paths
+ * (v2 and the v1 freezer) when they are known; otherwise (a private cgroup
+ * namespace shows "/") by looking for our pid among the container's. */
+static char self_freezer[PATH_MAX];
+
+static bool path_within(const char *self, const char *dir)
+{
+	size_t l = strlen(dir);
+	return l > 1 && self[0] && !strncmp(self, dir, l) && (self[l] == '/' || self[l] == '\0');
+}
+
 static bool is_self(const struct cryo_container *c)
 {
-	size_t l = strlen(c->cgroup_v2);
-	return l > 1 && self_cgroup[0] && !strncmp(self_cgroup, c->cgroup_v2, l) &&
-	       (self_cgroup[l] == '/' || self_cgroup[l] == '\0');
+	bool v2_known = self_cgroup[0] && strcmp(self_cgroup, "/");
+	bool v1_known = self_freezer[0] && strcmp(self_freezer, "/");
+	if ((v2_known && path_within(self_cgroup, c->cgroup_v2)) || (v1_known && path_within(self_freezer, c->freezer)))
+		return true;
+	if ((v2_known || !c->cgroup_v2[0]) && (v1_known || !c->freezer[0]))
+		return false;
+	char dir[PATH_MAX];
+	pid_t me = getpid();
+	for (int k = 0; k < 2; k++) {
+		if (k == 0)
+			cryo_container_v2_dir(&all.roots, c, dir, sizeof(dir));
+		else
+			cryo_container_freezer_dir(&all.roots, c, dir, sizeof(dir));
+		struct cryo_pids p = { 0 };
+		struct cryo_error err;
+		if (!dir[0] || cryo_cgroup_pids(dir, false, &p, &err) < 0)
+			continue;
+		bool found = false;
+		for (size_t i = 0; i < p.n && !found; i++)
+			found = p.v[i] == me;
+		cryo_pids_free(&p);
+		if (found)
+			return true;
+	}
+	return false;
 }
 
 static void read_self_cgroup(void)
@@ -344,13 +417,22 @@ static void read_self_cgroup(void)
 	struct cryo_error err;
 	if (cryo_read_file_at(AT_FDCWD, "/proc/self/cgroup", 65536, false, &text, &len, &err) < 0)
 		return;
-	char *p = strstr(text, "0::");
-	if (p) {
-		p += 3;
-		char *nl = strchr(p, '\n');
+	for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
 		if (nl)
 			*nl = '\0';
-		snprintf(self_cgroup, sizeof(self_cgroup), "%s", p);
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c1 = *c2 = '\0';
+		char *ctl = c1 + 1;
+		const char *path = c2 + 1;
+		if (!strcmp(line, "0") && !*ctl)
+			snprintf(self_cgroup, sizeof(self_cgroup), "%s", path);
+		else
+			for (char *save = NULL, *t = strtok_r(ctl, ",", &save); t; t = strtok_r(NULL, ",", &save))
+				if (!strcmp(t, "freezer"))
+					snprintf(self_freezer, sizeof(self_freezer), "%s", path);
 	}
 }
 
@@ -461,6 +543,7 @@ static void start_response(struct slot *s)
 	}
 	argv[n++] = "--alerts-fd";
 	argv[n++] = "0";
+	argv[n++] = "--"; /* an id is never an option */
 	argv[n++] = s->id;
 	argv[n] = NULL;
 
@@ -472,7 +555,7 @@ static void start_response(struct slot *s)
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		cryo_error_sys(&err, "pipe");
 	} else {
-		fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE);
+		fcntl(p[1], F_SETPIPE_SZ, PIPE_SIZE); /* may be refused: the size is asked again below */
 		struct cryo_spawn sp = { .argv = (char *const *)argv, .stdin_fd = p[0], .capture_stdout = true,
 					 .new_pgrp = true };
 		if (cryo_spawn_start(&sp, &err) == 0) {
@@ -541,7 +624,11 @@ static void notify(const struct plan *p, const char *text, const char *container
 		cryo_error_sys(&err, "memfd");
 		cryo_json_str(j, "error", err.msg);
 	} else {
-		struct cryo_spawn sp = { .argv = p->notify, .stdin_fd = fd, .new_pgrp = true };
+		/* the key and its password stay with cryo-hook */
+		static const char *scrub[3];
+		scrub[0] = "CRYO_KEY";
+		scrub[1] = opt.password_env;
+		struct cryo_spawn sp = { .argv = p->notify, .stdin_fd = fd, .new_pgrp = true, .unset_env = scrub };
 		if (cryo_spawn_start(&sp, &err) < 0) {
 			cryo_json_str(j, "error", err.msg);
 		} else {
@@ -628,6 +715,12 @@ static void response_ended(struct slot *s, int status)
 		if (text)
 			notify(&s->plan, text, s->id);
 	}
+	/* a finished slot is kept for the debounce only: not its megabytes */
+	free(s->first_line);
+	s->first_line = NULL;
+	free(s->out);
+	s->out = NULL;
+	s->olen = 0;
 }
 
 static void reap(void)
@@ -694,6 +787,25 @@ static void freeze_now(struct cryo_container *c, cJSON *j, uint64_t t_read)
 		cryo_freezer_close(&fresh);
 }
 
+static bool still_frozen(struct cryo_container *c)
+{
+	struct cryo_freezer fresh, *f = NULL;
+	struct cryo_error err;
+	enum cryo_freeze_state st = CRYO_THAWED;
+	for (size_t i = 0; i < nready && !f; i++)
+		if (ready[i].ok && !strcmp(ready[i].id, c->id))
+			f = &ready[i].f;
+	if (!f) {
+		if (cryo_freezer_init(&fresh, &all.roots, c, CRYO_FREEZE_NONE, &err) < 0)
+			return true; /* cannot tell: keep the debounce */
+		f = &fresh;
+	}
+	bool known = cryo_freezer_state(f, &st, &err) == 0;
+	if (f == &fresh)
+		cryo_freezer_close(&fresh);
+	return !known || st == CRYO_FROZEN || st == CRYO_FREEZING;
+}
+
 /* Hand a later alert to the running response (it records it in the case
  * before sealing), only whole: a line that does not fit in the pipe now is
  * not added (it is in the journal all the same). */
@@ -708,16 +820,22 @@ static bool hand_over(struct slot *s, const char *raw, const char *when)
 	if (!line)
 		return false;
 	size_t l = strlen(line);
-	int queued = 0;
-	if (ioctl(s->alerts_fd, FIONREAD, &queued) < 0 || l + 1 > PIPE_SIZE - (size_t)queued)
+	int queued = 0, size = fcntl(s->alerts_fd, F_GETPIPE_SZ);
+	/* half the room that looks free: a pipe is counted in pages, and a
+	 * write that does not fit would tear the line */
+	if (size <= 0 || ioctl(s->alerts_fd, FIONREAD, &queued) < 0 || queued > size ||
+	    (l + 1) * 2 > (size_t)(size - queued))
 		return false;
 	line[l] = '\n';
 	ssize_t w = write(s->alerts_fd, line, l + 1);
-	if (w < 0 && errno == EPIPE) { /* the response sealed its case: no more */
+	if (w != (ssize_t)(l + 1)) {
+		/* sealed (EPIPE), or torn after all: nothing more goes to this
+		 * case (a torn last line has no newline, so the response drops it) */
 		close(s->alerts_fd);
 		s->alerts_fd = -1;
+		return false;
 	}
-	return w == (ssize_t)(l + 1);
+	return true;
 }
 
 static void handle_alert(const char *text, size_t len, const char *source, const char *peer)
@@ -725,12 +843,7 @@ static void handle_alert(const char *text, size_t len, const char *source, const
 	uint64_t t_read = cryo_now_monotonic_ns();
 	char when[40];
 	cryo_format_utc_ns(cryo_now_realtime_ns(), when, sizeof(when));
-	seq++;
-	cJSON *j = event("alert");
-	cryo_json_num(j, "seq", (double)seq);
-	cryo_json_str(j, "source", source);
-	if (peer)
-		cryo_json_str(j, "peer", peer);
+	cJSON *j = alert_event(source, peer);
 	struct cryo_alert a;
 	struct cryo_error err = { 0 };
 	if (cryo_alert_parse(text, len, &a, &err) < 0) {
@@ -740,16 +853,10 @@ static void handle_alert(const char *text, size_t len, const char *source, const
 		journal(j);
 		return;
 	}
-	/* the alert as it came, byte for byte (it parsed, and holds no newline):
-	 * cJSON would print evt.time's nanoseconds back rounded */
-	cleanup_free char *raw = strndup(text, len);
-	if (!raw) {
-		cryo_alert_free(&a);
-		cryo_json_str(j, "decision", "rejected");
-		cryo_json_str(j, "reason", "out of memory");
-		journal(j);
-		return;
-	}
+	/* the alert as it came (checked strict JSON, without insignificant
+	 * whitespace: no line break can reach the journal), not cJSON's reprint,
+	 * which would round evt.time's nanoseconds */
+	const char *raw = a.raw;
 	cryo_json_str(j, "rule", a.rule);
 	cryo_json_str(j, "priority", cryo_priority_name(a.priority));
 	cryo_json_str(j, "container", a.container_id);
@@ -775,7 +882,7 @@ static void handle_alert(const char *text, size_t len, const char *source, const
 	if (decision) {
 		cryo_json_str(j, "decision", decision);
 		cryo_json_str(j, "reason", reason);
-		cJSON_AddItemToObject(j, "alert", cJSON_CreateRaw(raw));
+		add_excerpt(j, raw, strlen(raw)); /* not acted on: what it was, not all of it */
 		journal(j);
 		cryo_alert_free(&a);
 		return;
@@ -805,12 +912,16 @@ static void handle_alert(const char *text, size_t len, const char *source, const
 	/* the debounce is on the id as the detector gives it and on the full id */
 	if (!(s = slot_of(a.container_id)) && (c = find_container(a.container_id, &ambiguous)))
 		s = slot_of(c->id);
+	if (s && s->state == SLOT_DONE && !c)
+		c = find_container(a.container_id, &ambiguous);
+	/* debounce only what is still contained: after the window, or once the
+	 * container is no longer frozen (thawed by its response's plan, or
+	 * restarted under the same id), an alert starts a new case */
 	if (s && s->state == SLOT_DONE &&
-	    cryo_now_monotonic_ns() - s->t_done >= (uint64_t)policy.debounce_seconds * 1000000000ull) {
-		slot_free(s); /* its window is over: this alert starts a new case */
+	    (cryo_now_monotonic_ns() - s->t_done >= (uint64_t)policy.debounce_seconds * 1000000000ull ||
+	     (c && !still_frozen(c)))) {
+		slot_free(s);
 		s = NULL;
-		if (!c)
-			c = find_container(a.container_id, &ambiguous);
 	}
 	if (s) {
 		if (hand_over(s, raw, when)) {
@@ -827,7 +938,10 @@ static void handle_alert(const char *text, size_t len, const char *source, const
 		cryo_json_str(j, "decision", decision);
 		cryo_json_str(j, "reason", reason);
 		cryo_json_num(j, "first_seq", (double)s->first_seq);
-		cJSON_AddItemToObject(j, "alert", cJSON_CreateRaw(raw));
+		if (!strcmp(decision, "added"))
+			cJSON_AddItemToObject(j, "alert", cJSON_CreateRaw(raw));
+		else
+			add_excerpt(j, raw, strlen(raw));
 		journal(j);
 		cryo_alert_free(&a);
 		return;
@@ -835,7 +949,7 @@ static void handle_alert(const char *text, size_t len, const char *source, const
 	if (!c) {
 		cryo_json_str(j, "decision", ambiguous ? "ambiguous-container" : "unknown-container");
 		cryo_json_str(j, "reason", ambiguous ? "the id names several containers" : "no running container has this id");
-		cJSON_AddItemToObject(j, "alert", cJSON_CreateRaw(raw));
+		add_excerpt(j, raw, strlen(raw));
 		journal(j);
 		cryo_alert_free(&a);
 		return;
@@ -909,16 +1023,9 @@ static void read_stdin(void)
 	if (r < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (r <= 0) {
-		if (in.len || in.overlong) {
-			seq++;
-			cJSON *j = event("alert");
-			cryo_json_num(j, "seq", (double)seq);
-			cryo_json_str(j, "source", "stdin");
-			cryo_json_str(j, "decision", "rejected");
-			cryo_json_str(j, "reason", "a partial line at the end of input (no newline): not acted on");
-			add_excerpt(j, in.buf, in.len);
-			journal(j);
-		}
+		if (in.len || in.overlong)
+			reject("stdin", NULL, "a partial line at the end of input (no newline): not acted on", in.buf, in.len,
+			       in.len + in.overlong);
 		in.len = in.overlong = 0;
 		stdin_open = false;
 		journal(event("stdin-closed"));
@@ -927,19 +1034,10 @@ static void read_stdin(void)
 	for (ssize_t i = 0; i < r; i++) {
 		char ch = chunk[i];
 		if (ch == '\n') {
-			if (in.overlong) {
-				seq++;
-				cJSON *j = event("alert");
-				cryo_json_num(j, "seq", (double)seq);
-				cryo_json_str(j, "source", "stdin");
-				cryo_json_str(j, "decision", "rejected");
-				cryo_json_str(j, "reason", "line longer than 1 MiB: skipped");
-				add_excerpt(j, in.buf, in.len);
-				cryo_json_num(j, "bytes", (double)(in.len + in.overlong));
-				journal(j);
-			} else if (in.len) {
+			if (in.overlong)
+				reject("stdin", NULL, "line longer than 1 MiB: skipped", in.buf, in.len, in.len + in.overlong);
+			else if (in.len)
 				handle_alert(in.buf, in.len, "stdin", NULL);
-			}
 			in.len = in.overlong = 0;
 		} else if (in.overlong || in.len == CRYO_ALERT_MAX) {
 			in.overlong++;
@@ -1041,14 +1139,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	char peer[80];
 	peer_text(conn, peer, sizeof(peer));
 	if (rq->too_big) {
-		seq++;
-		cJSON *j = event("alert");
-		cryo_json_num(j, "seq", (double)seq);
-		cryo_json_str(j, "source", "http");
-		cryo_json_str(j, "peer", peer);
-		cryo_json_str(j, "decision", "rejected");
-		cryo_json_str(j, "reason", "body larger than 1 MiB");
-		journal(j);
+		reject("http", peer, "body larger than 1 MiB", NULL, 0, 0);
 		return reply(conn, MHD_HTTP_CONTENT_TOO_LARGE, "{\"error\":\"too large\"}\n");
 	}
 	/* one alert, or several as JSON lines */

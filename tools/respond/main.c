@@ -34,7 +34,7 @@
 #define TOOL_JSON_MAX (64u << 20)
 #define ALERTS_MAX 10000
 #define ALERTS_BYTES_MAX (32u << 20)
-#define ALERT_LINE_MAX (1u << 20)
+#define ALERT_LINE_MAX ((1u << 20) + 65536) /* an alert of CRYO_ALERT_MAX, wrapped by the hook */
 
 enum then { THEN_KEEP, THEN_THAW, THEN_KILL };
 static const char *then_names[] = { "keep", "thaw", "kill" };
@@ -91,6 +91,7 @@ struct alerts {
 
 static struct options opt;
 static bool resuming;
+static bool reseal; /* a step ran again after an earlier seal: a new archive */
 static struct alerts alerts = { .fd = -1 };
 
 static void usage(FILE *out)
@@ -593,8 +594,10 @@ static void remove_pack_temporaries(const char *out)
 static void step_seal(struct resp *r)
 {
 	char out[PATH_MAX];
-	snprintf(out, sizeof(out), "%s.tar.zst", r->case_dir);
 	struct stat sb;
+	snprintf(out, sizeof(out), "%s.tar.zst", r->case_dir);
+	for (int k = 2; reseal && k < 1000 && lstat(out, &sb) == 0; k++)
+		snprintf(out, sizeof(out), "%s.%d.tar.zst", r->case_dir, k);
 	if (r->done[ST_SEAL] && lstat(out, &sb) == 0) {
 		snprintf(r->archive, sizeof(r->archive), "%s", out);
 		return set_step(r, ST_SEAL, "done", 0, 0, (double)sb.st_size, "sealed by an earlier run");
@@ -875,6 +878,27 @@ static void open_case(struct resp *r, const cJSON *plan)
 	record(r, "plan", "ok", "response planned", NULL, &e);
 }
 
+/* The steps as JSON: for the custody log (brief) and the summary (full). */
+static cJSON *steps_json(const struct resp *r, bool full)
+{
+	cJSON *steps = cJSON_CreateArray();
+	for (int s = 0; s < ST_N; s++) {
+		if (!r->st[s].result)
+			continue;
+		cJSON *x = cJSON_CreateObject();
+		cryo_json_str(x, "step", step_names[s]);
+		cryo_json_str(x, "result", r->st[s].result);
+		cryo_json_num(x, "exit", r->st[s].exit);
+		cryo_json_num(x, "seconds", r->st[s].seconds);
+		if (full) {
+			cryo_json_num(x, "bytes", r->st[s].bytes);
+			cryo_json_str(x, "message", r->st[s].msg);
+		}
+		cJSON_AddItemToArray(steps, x);
+	}
+	return steps;
+}
+
 static void finish(struct resp *r)
 {
 	int worst = 0;
@@ -890,17 +914,7 @@ static void finish(struct resp *r)
 	if (cryo_interrupted)
 		r->rc = CRYO_EXIT_TEMPFAIL;
 	cJSON *d = cJSON_CreateObject();
-	cJSON *steps = cJSON_AddArrayToObject(d, "steps");
-	for (int s = 0; s < ST_N; s++) {
-		if (!r->st[s].result)
-			continue;
-		cJSON *x = cJSON_CreateObject();
-		cryo_json_str(x, "step", step_names[s]);
-		cryo_json_str(x, "result", r->st[s].result);
-		cryo_json_num(x, "exit", r->st[s].exit);
-		cryo_json_num(x, "seconds", r->st[s].seconds);
-		cJSON_AddItemToArray(steps, x);
-	}
+	cJSON_AddItemToObject(d, "steps", steps_json(r, false));
 	cryo_json_bool(d, "frozen", r->frozen);
 	cryo_json_bool(d, "cut", r->cut);
 	cryo_json_str(d, "archive", r->archive);
@@ -1061,19 +1075,7 @@ static void to_json(cJSON *arr, const struct resp *r)
 	cryo_json_str(o, "result", r->rc == 0 ? "complete" : r->rc == CRYO_EXIT_PARTIAL ? "partial"
 						 : r->rc == CRYO_EXIT_TEMPFAIL  ? "interrupted"
 										: "failed");
-	cJSON *steps = cJSON_AddArrayToObject(o, "steps");
-	for (int s = 0; s < ST_N; s++) {
-		if (!r->st[s].result)
-			continue;
-		cJSON *x = cJSON_CreateObject();
-		cryo_json_str(x, "step", step_names[s]);
-		cryo_json_str(x, "result", r->st[s].result);
-		cryo_json_num(x, "exit", r->st[s].exit);
-		cryo_json_num(x, "seconds", r->st[s].seconds);
-		cryo_json_num(x, "bytes", r->st[s].bytes);
-		cryo_json_str(x, "message", r->st[s].msg);
-		cJSON_AddItemToArray(steps, x);
-	}
+	cJSON_AddItemToObject(o, "steps", steps_json(r, true));
 	cJSON_AddItemToArray(arr, o);
 }
 
@@ -1357,6 +1359,12 @@ static int respond_resume(void)
 	}
 	if (opt.then == THEN_KEEP || !r.done[ST_SEAL])
 		r.done[ST_THEN] = false; /* a thaw by hand is not this response's last step */
+	if (r.done[ST_SEAL] && ((!opt.no_cut && !r.done[ST_CUT]) || (!opt.no_capture && (!r.done[ST_PROC] || !r.done[ST_FS])))) {
+		/* sealed, but a step is to run again: what it captures must be
+		 * sealed too, before any thaw or kill, in an archive of its own */
+		r.done[ST_SEAL] = false;
+		reseal = true;
+	}
 	if (r.done[ST_THEN]) {
 		/* killed between its thaw or kill and its last entry: freezing
 		 * again would undo what was asked */
