@@ -110,6 +110,7 @@ static struct ready {
 	char id[129];
 	struct cryo_freezer f;
 	bool ok;
+	bool self; /* cryo-hook runs in it (worked out here, not when the alert comes) */
 } *ready;
 static size_t nready;
 static char token[512];
@@ -287,6 +288,8 @@ static void reject(const char *source, const char *peer, const char *reason, con
 
 /* ---- containers -------------------------------------------------------------- */
 
+static bool is_self(const struct cryo_container *c);
+
 static void ready_all(void)
 {
 	for (size_t i = 0; i < nready; i++)
@@ -297,6 +300,7 @@ static void ready_all(void)
 		struct ready *r = &ready[nready];
 		snprintf(r->id, sizeof(r->id), "%s", all.v[i].id);
 		r->ok = cryo_freezer_init(&r->f, &all.roots, &all.v[i], CRYO_FREEZE_NONE, &err) == 0;
+		r->self = is_self(&all.v[i]);
 		nready++;
 	}
 }
@@ -954,7 +958,13 @@ static void handle_alert(const char *text, size_t len, const char *source, const
 		cryo_alert_free(&a);
 		return;
 	}
-	if (is_self(c)) {
+	bool self = false, known = false;
+	for (size_t i = 0; i < nready && !known; i++)
+		if (!strcmp(ready[i].id, c->id)) {
+			known = true;
+			self = ready[i].self;
+		}
+	if (known ? self : is_self(c)) {
 		cryo_json_str(j, "decision", "refused");
 		cryo_json_str(j, "reason", "cryo-hook runs in this container: it does not freeze itself");
 		cJSON_AddItemToObject(j, "alert", cJSON_CreateRaw(raw));
