@@ -481,6 +481,27 @@ static char *hex_of(const uint8_t *b, size_t n)
 	return s;
 }
 
+/* The temporaries of an archive and of its signature (temp_beside's
+ * names), left by a cryo-pack that was killed: never evidence. */
+void cryo_pack_remove_temporaries(const char *out)
+{
+	cleanup_free char *copy = strdup(out), *copy2 = strdup(out);
+	if (!copy || !copy2)
+		return;
+	const char *dir = dirname(copy), *base = basename(copy2);
+	char pre[PATH_MAX], spre[PATH_MAX];
+	snprintf(pre, sizeof(pre), ".%s.tmp-", base);
+	snprintf(spre, sizeof(spre), ".%s.minisig.tmp-", base);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)))
+		if (cryo_has_prefix(e->d_name, pre) || cryo_has_prefix(e->d_name, spre))
+			unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+}
+
 /* A temporary beside the final name: link(2) later, never replacing. */
 static int temp_beside(const char *final, char *tmp, size_t size, struct cryo_error *err)
 {

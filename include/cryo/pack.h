@@ -34,4 +34,8 @@ struct cryo_pack_request {
  * archive, no signature and no custody entry. */
 int cryo_pack(const struct cryo_pack_request *req, cJSON **result, struct cryo_error *err);
 
+/* Remove the temporaries a killed cryo-pack left beside out (the archive's
+ * and its signature's); they are never evidence. */
+void cryo_pack_remove_temporaries(const char *out);
+
 #endif

@@ -290,6 +290,14 @@ static void reject(const char *source, const char *peer, const char *reason, con
 
 static bool is_self(const struct cryo_container *c);
 
+static struct ready *ready_of(const char *id)
+{
+	for (size_t i = 0; i < nready; i++)
+		if (!strcmp(ready[i].id, id))
+			return &ready[i];
+	return NULL;
+}
+
 static void ready_all(void)
 {
 	for (size_t i = 0; i < nready; i++)
@@ -759,9 +767,9 @@ static void freeze_now(struct cryo_container *c, cJSON *j, uint64_t t_read)
 {
 	struct cryo_freezer fresh, *f = NULL;
 	struct cryo_error err = { 0 };
-	for (size_t i = 0; i < nready && !f; i++)
-		if (ready[i].ok && !strcmp(ready[i].id, c->id))
-			f = &ready[i].f;
+	struct ready *r = ready_of(c->id);
+	if (r && r->ok)
+		f = &r->f;
 	uint64_t t0 = cryo_now_monotonic_ns();
 	int rc = f ? cryo_freezer_request(f, true, &err) : -1;
 	if (rc < 0) {
@@ -796,9 +804,9 @@ static bool still_frozen(struct cryo_container *c)
 	struct cryo_freezer fresh, *f = NULL;
 	struct cryo_error err;
 	enum cryo_freeze_state st = CRYO_THAWED;
-	for (size_t i = 0; i < nready && !f; i++)
-		if (ready[i].ok && !strcmp(ready[i].id, c->id))
-			f = &ready[i].f;
+	struct ready *r = ready_of(c->id);
+	if (r && r->ok)
+		f = &r->f;
 	if (!f) {
 		if (cryo_freezer_init(&fresh, &all.roots, c, CRYO_FREEZE_NONE, &err) < 0)
 			return true; /* cannot tell: keep the debounce */
@@ -958,13 +966,8 @@ static void handle_alert(const char *text, size_t len, const char *source, const
 		cryo_alert_free(&a);
 		return;
 	}
-	bool self = false, known = false;
-	for (size_t i = 0; i < nready && !known; i++)
-		if (!strcmp(ready[i].id, c->id)) {
-			known = true;
-			self = ready[i].self;
-		}
-	if (known ? self : is_self(c)) {
+	const struct ready *rd = ready_of(c->id);
+	if (rd ? rd->self : is_self(c)) {
 		cryo_json_str(j, "decision", "refused");
 		cryo_json_str(j, "reason", "cryo-hook runs in this container: it does not freeze itself");
 		cJSON_AddItemToObject(j, "alert", cJSON_CreateRaw(raw));

@@ -6,11 +6,11 @@
  * logic of its own.  A step that fails is recorded and the next one runs;
  * containment is never undone because of a failure.  The plan is written
  * to the case first, so an interrupted response resumes (--resume). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +25,7 @@
 #include "cryo/freeze.h"
 #include "cryo/hash.h"
 #include "cryo/output.h"
+#include "cryo/pack.h"
 #include "cryo/spawn.h"
 #include "cryo/target.h"
 #include "cryo/util.h"
@@ -315,12 +316,11 @@ static void alerts_open(int fd)
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	uint64_t until = cryo_now_monotonic_ns() + 5000000000ull;
-	while (!alerts.first && alerts.fd >= 0 && cryo_now_monotonic_ns() < until) {
-		alerts_drain();
-		if (!alerts.first) {
-			struct timespec ts = { 0, 2 * 1000 * 1000 };
-			nanosleep(&ts, NULL);
-		}
+	uint64_t now;
+	while (!alerts.first && alerts.fd >= 0 && (now = cryo_now_monotonic_ns()) < until) {
+		struct pollfd pf = { alerts.fd, POLLIN, 0 };
+		if (poll(&pf, 1, (int)((until - now) / 1000000 + 1)) > 0)
+			alerts_drain();
 	}
 }
 
@@ -396,8 +396,10 @@ static void record(struct resp *r, const char *action, const char *result, const
 /* ---- running a step's tool ------------------------------------------------ */
 
 /* Run cryo-VERB ARGS... with --json -q; *json gets its parsed output (NULL
- * when none).  Returns its exit code (or a cryo code when it could not run). */
-static int run_tool(const char *verb, const char *const *args, cJSON **json, double *secs, char *why, size_t whysz)
+ * when none), cmd (when not NULL) the command line.  Returns its exit code
+ * (or a cryo code when it could not run). */
+static int run_tool_cmd(const char *verb, const char *const *args, cJSON **json, double *secs, char *why,
+			size_t whysz, char *cmd_out, size_t cmdsz)
 {
 	*json = NULL;
 	char path[PATH_MAX];
@@ -408,19 +410,27 @@ static int run_tool(const char *verb, const char *const *args, cJSON **json, dou
 		*secs = 0;
 		return err.exit;
 	}
-	const char *argv[32];
+	size_t nargs = 0;
+	while (args[nargs])
+		nargs++;
+	cleanup_free const char **argv = calloc(nargs + 4, sizeof(*argv));
+	if (!argv) {
+		snprintf(why, whysz, "out of memory");
+		*secs = 0;
+		return CRYO_EXIT_OSERR;
+	}
 	size_t n = 0;
 	argv[n++] = path;
 	argv[n++] = "--json";
 	if (cryo_verbosity <= 0)
 		argv[n++] = "-q";
-	for (size_t i = 0; args[i] && n < CRYO_ARRAY_SIZE(argv) - 1; i++)
+	for (size_t i = 0; i < nargs; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	if (cryo_verbosity > 0) {
-		cleanup_free char *cmd = cryo_join_argv((int)n, (char *const *)argv);
-		cryo_debug("run %s", cmd);
-	}
+	cleanup_free char *cmd = cryo_join_argv((int)n, (char *const *)argv);
+	if (cmd_out)
+		snprintf(cmd_out, cmdsz, "%s", cmd ? cmd : "");
+	cryo_debug("run %s", cmd ? cmd : verb);
 	struct cryo_spawn s = { .argv = (char *const *)argv, .stdin_fd = -1, .capture_stdout = true };
 	char *out = NULL;
 	size_t len = 0;
@@ -444,6 +454,11 @@ static int run_tool(const char *verb, const char *const *args, cJSON **json, dou
 	else
 		snprintf(why, whysz, "%s", e ? e : "");
 	return code;
+}
+
+static int run_tool(const char *verb, const char *const *args, cJSON **json, double *secs, char *why, size_t whysz)
+{
+	return run_tool_cmd(verb, args, json, secs, why, whysz, NULL, 0);
 }
 
 static const char *result_of(int code)
@@ -568,29 +583,6 @@ static void record_alerts(struct resp *r)
 	record(r, "alerts", "ok", msg, d, &e);
 }
 
-/* cryo-pack's temporaries (.NAME.tar.zst.tmp-XXXXXXXX beside the
- * archive) left by a seal that was killed: never evidence, only litter. */
-static void remove_pack_temporaries(const char *out)
-{
-	char dir[PATH_MAX], pre[PATH_MAX], spre[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", out);
-	char *slash = strrchr(dir, '/');
-	const char *base = slash ? slash + 1 : dir;
-	snprintf(pre, sizeof(pre), ".%s.tmp-", base);
-	snprintf(spre, sizeof(spre), ".%s.minisig.tmp-", base);
-	if (slash)
-		*slash = '\0';
-	DIR *d = opendir(slash ? dir : ".");
-	if (!d)
-		return;
-	struct dirent *e;
-	while ((e = readdir(d)))
-		if (cryo_has_prefix(e->d_name, pre) || cryo_has_prefix(e->d_name, spre))
-			if (unlinkat(dirfd(d), e->d_name, 0) == 0)
-				cryo_info("removed %s, left by an interrupted seal", e->d_name);
-	closedir(d);
-}
-
 static void step_seal(struct resp *r)
 {
 	char out[PATH_MAX];
@@ -614,7 +606,7 @@ static void step_seal(struct resp *r)
 		rename(aside, aside2);
 	}
 	if (resuming)
-		remove_pack_temporaries(out);
+		cryo_pack_remove_temporaries(out);
 	record_alerts(r);
 	const char *args[12];
 	size_t n = 0;
@@ -994,40 +986,19 @@ static void fill_identity(struct resp *r, struct cryo_container *c)
  * together, waited on together. */
 static void freeze_group(struct resp *rs, size_t n, cJSON **rows_out, char *cmd_out, size_t cmdsz)
 {
-	char path[PATH_MAX];
-	struct cryo_error err = { 0 };
-	const char *argv[MAX_CONTAINERS + 8];
+	const char *args[MAX_CONTAINERS + 3];
 	size_t k = 0;
-	char tmo[32];
+	char tmo[32], why[512];
 	snprintf(tmo, sizeof(tmo), "%ld", opt.freeze_timeout);
-	if (cryo_tool_path("freeze", path, sizeof(path), &err) == 0) {
-		argv[k++] = path;
-		argv[k++] = "--json";
-		argv[k++] = "-q";
-		argv[k++] = "--timeout";
-		argv[k++] = tmo;
-		for (size_t i = 0; i < n; i++)
-			argv[k++] = rs[i].id;
-		argv[k] = NULL;
-	}
-	cleanup_free char *cmd = k ? cryo_join_argv((int)k, (char *const *)argv) : NULL;
-	snprintf(cmd_out, cmdsz, "%s", cmd ? cmd : "");
-	uint64_t t0 = cryo_now_monotonic_ns();
-	char *out = NULL;
-	size_t len = 0;
-	int status = 0, code;
-	if (!k) {
-		code = err.exit;
-	} else {
-		struct cryo_spawn s = { .argv = (char *const *)argv, .stdin_fd = -1, .capture_stdout = true };
-		if (cryo_spawn_run(&s, TOOL_JSON_MAX, &out, &len, NULL, &status, alerts.fd, alerts_read, &alerts, &err) < 0)
-			code = err.exit;
-		else
-			code = cryo_wait_code(status);
-	}
-	double secs = (double)(cryo_now_monotonic_ns() - t0) / 1e9;
-	cJSON *j = out ? cryo_json_parse(out, len) : NULL;
-	free(out);
+	args[k++] = "--timeout";
+	args[k++] = tmo;
+	for (size_t i = 0; i < n; i++)
+		args[k++] = rs[i].id;
+	args[k] = NULL;
+	cJSON *j;
+	double secs;
+	cmd_out[0] = '\0';
+	int code = run_tool_cmd("freeze", args, &j, &secs, why, sizeof(why), cmd_out, cmdsz);
 	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(j, "containers");
 	for (size_t i = 0; i < n; i++) {
 		const cJSON *row = NULL, *x;
@@ -1051,7 +1022,7 @@ static void freeze_group(struct resp *rs, size_t n, cJSON **rows_out, char *cmd_
 				c = CRYO_EXIT_TIMEOUT;
 			/* a freeze that timed out stays requested: still containment */
 			rs[i].frozen = false;
-			set_step(&rs[i], ST_FREEZE, "error", c, secs, 0, "%s", e ? e : "cryo-freeze failed");
+			set_step(&rs[i], ST_FREEZE, "error", c, secs, 0, "%s", e ? e : why[0] ? why : "cryo-freeze failed");
 		}
 	}
 	*rows_out = j ? cJSON_DetachItemFromObjectCaseSensitive(j, "containers") : NULL;
@@ -1082,10 +1053,8 @@ static void to_json(cJSON *arr, const struct resp *r)
 static int overall(const struct resp *rs, size_t n)
 {
 	int first = -1;
-	bool same = true, any_ok = false;
+	bool same = true;
 	for (size_t i = 0; i < n; i++) {
-		if (rs[i].rc == 0)
-			any_ok = true;
 		if (first < 0)
 			first = rs[i].rc;
 		else if (rs[i].rc != first)
@@ -1098,7 +1067,6 @@ static int overall(const struct resp *rs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (rs[i].rc == CRYO_EXIT_TEMPFAIL)
 			return CRYO_EXIT_TEMPFAIL;
-	(void)any_ok;
 	return CRYO_EXIT_PARTIAL;
 }
 
