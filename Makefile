@@ -12,9 +12,9 @@ PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
 CC       ?= cc
-PKGS     := libcjson libnl-3.0 libnl-route-3.0 libsodium libarchive libzstd libcap libmicrohttpd
+PKGS     := libcjson libnl-3.0 libnl-route-3.0 libsodium libarchive libzstd libcap libmicrohttpd libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) openssl 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lnl-route-3 -lnl-3 -lsodium -larchive -lzstd -lcap -lmicrohttpd)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcjson -lnl-route-3 -lnl-3 -lsodium -larchive -lzstd -lcap -lmicrohttpd -lseccomp)
 
 # snprintf truncation is by design for bounded display fields; paths that
 # must not be cut are length-checked where they are built.

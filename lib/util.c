@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -459,4 +460,24 @@ int cryo_mkdir_p(const char *path, mode_t mode, struct cryo_error *err)
 		}
 	}
 	return 0;
+}
+
+int cryo_remove_tree_at(int parent, const char *name)
+{
+	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES && fchmodat(parent, name, 0700, 0) == 0) /* overlayfs's work/work is 0000 */
+		fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return unlinkat(parent, name, 0);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -1;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (!cryo_is_dot(de->d_name))
+			cryo_remove_tree_at(dirfd(d), de->d_name);
+	closedir(d);
+	return unlinkat(parent, name, AT_REMOVEDIR);
 }

@@ -443,7 +443,7 @@ static la_ssize_t source_read(struct archive *a, void *arg, const void **out)
 	}
 }
 
-static void archive_read_freep(struct archive **a)
+void cryo_archive_read_freep(struct archive **a)
 {
 	if (*a)
 		archive_read_free(*a);
@@ -484,24 +484,6 @@ struct extract {
 	struct archive *disk;
 	bool made;
 };
-
-static int remove_tree_at(int parent, const char *name)
-{
-	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return unlinkat(parent, name, 0);
-	DIR *d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -1;
-	}
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (!cryo_is_dot(de->d_name))
-			remove_tree_at(dirfd(d), de->d_name);
-	closedir(d);
-	return unlinkat(parent, name, AT_REMOVEDIR);
-}
 
 static int extract_begin(struct extract *x, const char *dir, struct cryo_error *err)
 {
@@ -548,7 +530,7 @@ static void extract_end(struct extract *x, bool keep, struct cryo_error *err)
 		return;
 	if (keep)
 		cryo_error_sys(err, "rename %s to %s", x->partial, x->final);
-	remove_tree_at(AT_FDCWD, x->partial);
+	cryo_remove_tree_at(AT_FDCWD, x->partial);
 }
 
 static int verify_archive(const struct cryo_verify_request *req, cJSON **result, struct cryo_error *err);
@@ -596,7 +578,7 @@ static int verify_archive(const struct cryo_verify_request *req, cJSON **result,
 	src.buf = buf;
 	crypto_generichash_init(&src.b2, NULL, 0, CRYO_BLAKE2B_BYTES);
 	struct extract x = { .cwd = -1 };
-	__attribute__((cleanup(archive_read_freep))) struct archive *a = archive_read_new();
+	cleanup_archive struct archive *a = archive_read_new();
 	int rc = 0;
 	if (!buf || !data || !a) {
 		rc = cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "buffers");
@@ -695,7 +677,8 @@ static int verify_archive(const struct cryo_verify_request *req, cJSON **result,
 		if (!ok)
 			continue; /* not read: libarchive skips its stored bytes, a
 				   * sparse member is never expanded */
-		if (ok && x.disk) {
+		bool write = ok && x.disk && (!req->extract_member || req->extract_member(name, size, req->extract_arg));
+		if (write) {
 			archive_entry_set_perm(e, 0600);
 			if (archive_write_header(x.disk, e) != ARCHIVE_OK) {
 				rc = cryo_error_set(err, CRYO_EXIT_IOERR, archive_errno(x.disk), "extract %s: %s", name,
@@ -714,7 +697,7 @@ static int verify_archive(const struct cryo_verify_request *req, cJSON **result,
 			}
 			if (ok)
 				member_data(&c, data, (size_t)n);
-			if (ok && x.disk && archive_write_data(x.disk, data, (size_t)n) != n) {
+			if (write && archive_write_data(x.disk, data, (size_t)n) != n) {
 				rc = cryo_error_set(err, CRYO_EXIT_IOERR, archive_errno(x.disk), "extract %s: %s", name,
 						    archive_error_string(x.disk));
 				goto out;
@@ -722,7 +705,7 @@ static int verify_archive(const struct cryo_verify_request *req, cJSON **result,
 		}
 		if (ok && !c.fatal)
 			member_end(&c);
-		if (ok && x.disk)
+		if (write)
 			archive_write_finish_entry(x.disk);
 	}
 	if (!c.fatal && c.stage < WANT_MEMBERS)

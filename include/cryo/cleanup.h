@@ -27,6 +27,10 @@ static inline void cryo_cjsonp(cJSON **j) { if (*j) cJSON_Delete(*j); }
 #define cleanup_fclose __attribute__((cleanup(cryo_fclosep)))
 #define cleanup_closedir __attribute__((cleanup(cryo_closedirp)))
 #define cleanup_cjson __attribute__((cleanup(cryo_cjsonp)))
+/* a libarchive reader (lib/verify.c) */
+struct archive;
+void cryo_archive_read_freep(struct archive **a);
+#define cleanup_archive __attribute__((cleanup(cryo_archive_read_freep)))
 
 /* Hand ownership out of a cleanup-tied variable. */
 static inline void *cryo_steal_ptr(void *pp)

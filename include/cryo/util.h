@@ -67,6 +67,9 @@ int cryo_parse_size(const char *s, long *out);
 char *cryo_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* mkdir -p: each missing directory made with mode (existing ones kept). */
 int cryo_mkdir_p(const char *path, mode_t mode, struct cryo_error *err);
+/* rm -r of parent/name, never following a symlink (a link is removed,
+ * not what it names).  0, or -1 with errno from the last removal. */
+int cryo_remove_tree_at(int parent, const char *name);
 /* Join argv with spaces (for logs); caller frees. */
 char *cryo_join_argv(int argc, char *const argv[]);
 

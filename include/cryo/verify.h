@@ -19,6 +19,11 @@ struct cryo_verify_request {
 	const char *path;        /* archive, directory or (file mode) any file */
 	const char *sig;         /* detached signature; NULL: path + ".minisig" */
 	const char *extract;     /* archive mode: extract into this new directory */
+	/* With extract: only the members it says yes to are written (the
+	 * manifest, its signature and SHA256SUMS always are); NULL: all.
+	 * size is the manifest's, checked as the member is read. */
+	bool (*extract_member)(const char *member, uint64_t size, void *arg);
+	void *extract_arg;
 	bool unsigned_ok;        /* accept an archive sealed with --unsigned (no pk) */
 	/* Readers of the evidence (cryo-report) get members in the same pass
 	 * that verifies them, so what they use is what was checked: keep()

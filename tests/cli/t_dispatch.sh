@@ -19,11 +19,12 @@ expect_rc help-verb 0 cryo help ls
 expect_match help-verb-text "$OUT" "^Usage: cryo-ls"
 # found next to itself even with an empty PATH
 expect_rc next-to-self 0 env PATH=/nonexistent "$BIN/cryo" ls --help
-# a verb from the list that is not built yet says so
-expect_rc not-installed 69 env PATH=/nonexistent "$BIN/cryo" replay
-# found on PATH when not next to itself
+# found on PATH when not next to itself; a verb found nowhere says so
 mkdir -p "$SCRATCH/a" "$SCRATCH/b"
 cp "$BIN/cryo" "$SCRATCH/a/"
+expect_rc not-installed 69 env PATH=/nonexistent "$SCRATCH/a/cryo" replay
+expect_rc replay-help 0 cryo replay --help
+expect_match replay-help-text "$OUT" "^Usage: cryo-replay"
 printf '#!/bin/sh\necho from-path "$@"\n' >"$SCRATCH/b/cryo-zzz"
 chmod +x "$SCRATCH/b/cryo-zzz"
 expect_eq on-path "$(PATH=$SCRATCH/b "$SCRATCH/a/cryo" zzz x y)" "from-path x y"
