@@ -82,13 +82,18 @@ static bool in_list(const char *const *list, size_t n, const char *name)
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* libseccomp's filter: everything allowed but what is listed.  A
- * process of another architecture (32-bit calls on x86-64) is killed. */
+/* libseccomp's filter: everything allowed but what is listed. */
 static scmp_filter_ctx build_filter(bool trace, bool notify)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (!ctx)
 		return NULL;
+	/* a call of another architecture (int 0x80 on x86-64) kills the
+	 * process, not only the thread */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) < 0) {
+		seccomp_release(ctx);
+		return NULL;
+	}
 	uint32_t refuse = notify ? SCMP_ACT_NOTIFY : SCMP_ACT_ERRNO(EPERM);
 	int rc = 0;
 	for (size_t i = 0; i < NELEM(refused_calls) && rc == 0; i++) {
@@ -131,6 +136,7 @@ struct child {
 	const struct cryo_sandbox_opts *o;
 	int sock;    /* to the parent */
 	int dirs[4]; /* root, upper, work, mnt (O_PATH) */
+	bool cgroup; /* limits by cgroup: else rlimits stand in for memory */
 };
 
 /* Tell the parent why, and end. */
@@ -262,8 +268,8 @@ static void set_limits(struct child *c)
 		struct rlimit np = { o->pids, o->pids };
 		setrlimit(RLIMIT_NPROC, &np);
 	}
-	if (o->memory && !o->privileged) {
-		/* no cgroup without root: the address space stands in */
+	if (o->memory && !c->cgroup) {
+		/* no cgroup: the address space stands in */
 		struct rlimit as = { o->memory, o->memory };
 		setrlimit(RLIMIT_AS, &as);
 	}
@@ -346,9 +352,15 @@ __attribute__((noreturn)) static void child_main(struct child *c, bool trace)
 	sigset_t all;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* nothing of the parent's but the channel: a descriptor of a host
+	 * directory kept here would be a way out of the new root */
+	if (c->sock > 3)
+		close_range(3, (unsigned)c->sock - 1, 0);
+	close_range((unsigned)c->sock + 1, ~0u, 0);
 	char go;
-	if (read(c->sock, &go, 1) != 1 || go != 'G')
+	if (read(c->sock, &go, 1) != 1 || (go != 'G' && go != 'g'))
 		_exit(1);
+	c->cgroup = go == 'G';
 	/* The directories are opened with the ids the clone kept (the
 	 * caller's), in the new mount namespace: the sandbox's own ids may
 	 * not search the scratch directory's parents. */
@@ -391,6 +403,10 @@ __attribute__((noreturn)) static void child_main(struct child *c, bool trace)
 	set_limits(c);
 	drop_privileges(c);
 	bool notify = seccomp_api_get() >= 5;
+	if (trace && !notify) {
+		errno = ENOSYS;
+		die(c, "--trace needs seccomp user notification (Linux 5.5, libseccomp 2.5)");
+	}
 	scmp_filter_ctx ctx = build_filter(trace, notify);
 	if (!ctx)
 		die(c, "build the seccomp filter");
@@ -401,6 +417,15 @@ __attribute__((noreturn)) static void child_main(struct child *c, bool trace)
 	/* from here on every refused call waits for the parent's answer */
 	send_ready(c, overlay ? 'O' : 'B', notify ? seccomp_notify_fd(ctx) : -1);
 	seccomp_release(ctx);
+	/* once the parent holds the descriptor (pidfd_getfd), pid 1 is out of
+	 * the command's reach: its /proc/1/fd, mem and environ */
+	char ack;
+	if (read(c->sock, &ack, 1) != 1 || ack != 'A')
+		_exit(1);
+	if (notify)
+		close(seccomp_notify_fd(ctx));
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die(c, "make pid 1 undumpable");
 	struct sigaction sa = { .sa_handler = forward };
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -1007,7 +1032,7 @@ int cryo_sandbox_run(const struct cryo_sandbox_opts *o, struct cryo_sandbox_resu
 	else if (rc == 0)
 		snprintf(r->limits_note, sizeof(r->limits_note), "no cgroup without root: rlimits only");
 	int sfd = -1, nfd = -1;
-	if (rc == 0 && write(sock, "G", 1) != 1)
+	if (rc == 0 && write(sock, r->cgroup ? "G" : "g", 1) != 1)
 		rc = cryo_error_sys(err, "start the sandbox");
 	char msg[600];
 	if (rc == 0) {
@@ -1015,9 +1040,14 @@ int cryo_sandbox_run(const struct cryo_sandbox_opts *o, struct cryo_sandbox_resu
 			rc = cryo_error_set(err, CRYO_EXIT_OSERR, 0, "the sandbox ended before it was ready");
 		else if (msg[0] == 'E')
 			rc = cryo_error_set(err, CRYO_EXIT_OSERR, 0, "sandbox: %s", msg + 1);
+		else if (nfd < 0 && strcmp(msg + 2, "-1") != 0)
+			/* nobody would answer the filter: every refused call would hang */
+			rc = cryo_error_sys(err, "take the sandbox's seccomp notification descriptor");
 		else
 			r->overlay = msg[0] == 'O';
 	}
+	if (rc == 0 && write(sock, "A", 1) != 1)
+		rc = cryo_error_sys(err, "start the sandbox");
 	r->notify = nfd >= 0;
 	close(sock);
 	struct super s = { .o = o, .r = r, .fd = nfd };

@@ -465,10 +465,14 @@ int cryo_mkdir_p(const char *path, mode_t mode, struct cryo_error *err)
 int cryo_remove_tree_at(int parent, const char *name)
 {
 	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == EACCES && fchmodat(parent, name, 0700, 0) == 0) /* overlayfs's work/work is 0000 */
+	if (fd < 0 && errno == EACCES && fchmodat(parent, name, 0700, AT_SYMLINK_NOFOLLOW) == 0) /* overlayfs's work/work is 0000 */
 		fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return unlinkat(parent, name, 0);
+	/* a directory made read-only (0555) keeps its entries otherwise */
+	struct stat st;
+	if (fstat(fd, &st) == 0 && (st.st_mode & 0700) != 0700)
+		(void)!fchmod(fd, 0700);
 	DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);

@@ -73,6 +73,12 @@ tar -C "$ROOTFS" -cf "$SCRATCH/layer.tar" .
 expect_rc lower-tar 0 replay -q --lower "$SCRATCH/layer.tar" "$A" -- /bin/sh -c "$LIST"
 [ "$OUT" = "$(cat "$SCRATCH/view.lower")" ] && pass lower-tar-matches || fail lower-tar-matches "differs"
 expect_rc lower-missing 3 replay --lower "$SCRATCH/nope" "$A" -- /bin/true
+ln -s "$ROOTFS" "$SCRATCH/lower-link"
+expect_rc lower-symlink 0 replay -q --lower "$SCRATCH/lower-link" "$A" -- /bin/sh -c "$LIST"
+[ "$OUT" = "$(cat "$SCRATCH/view.lower")" ] && pass lower-symlink-followed || fail lower-symlink-followed "differs"
+mkdir -p "$SCRATCH/exists"
+expect_rc scratch-exists 64 replay --scratch "$SCRATCH/exists" "$A" -- /bin/true
+rmdir "$SCRATCH/exists"
 
 # writes go to a throwaway layer over a read-only root
 expect_rc throwaway 0 replay -q --keep --scratch "$SCRATCH/keep" "$A" -- /bin/sh -c 'echo new >/etc/replay-wrote; rm /root/notes.txt'
@@ -92,6 +98,13 @@ expect_eq root-inside "${v[3]}" 0
 expect_match no-capabilities "${v[4]}" "CapEff:[[:space:]]+0000000000000000"
 expect_match no-new-privs "${v[5]}" "NoNewPrivs:[[:space:]]+1"
 expect_match seccomp-filter "${v[6]}" "Seccomp:[[:space:]]+2"
+# no descriptor of the host's left to walk out through: not in the command,
+# and pid 1 (which made the sandbox) is out of its reach
+expect_rc no-host-fds 0 replay -q "$A" -- /bin/sh -c 'ls /proc/self/fd | tr "\n" " "; echo; ls /proc/1/fd 2>&1; cat /proc/1/environ 2>&1; ls /proc/1/root/ 2>&1 | head -1'
+expect_match own-fds-only "$OUT" "^0 1 2 3 
+"
+expect_match pid1-fds-unreadable "$OUT" "ls: can't open '/proc/1/fd': Permission denied"
+expect_match pid1-environ-unreadable "$OUT" "cat: can't open '/proc/1/environ': Permission denied"
 
 # listeners the payload must not reach: host loopback, the container's peer
 # namespace; each writes what it is sent, and "connected" if anything connects
@@ -189,6 +202,7 @@ expect_match as-captured-says "$OUT" "as captured: /bin/sh /opt/app/run.sh one t
 expect_rc as-captured-inner-pid 124 replay -q --as-captured "$INNER" --timeout 3 "$A"
 expect_match as-captured-inner "$OUT" "key=k-123"
 expect_rc as-captured-unknown 3 replay --as-captured 999999 "$A"
+expect_rc as-captured-not-a-pid 64 replay --as-captured 12x "$A"
 expect_rc as-captured-and-command 64 replay --as-captured 1 "$A" -- /bin/true
 
 # ---- without root ---------------------------------------------------------------------------
@@ -200,8 +214,8 @@ chmod -R a+rX "$SCRATCH/pub"
 PA=$SCRATCH/pub/$(basename "$A")
 nobody() { setpriv --reuid 65534 --regid 65534 --clear-groups env TMPDIR="$TMPDIR" "$@"; }
 if nobody unshare -r -n true 2>/dev/null; then
-	expect_rc unprivileged 0 nobody "$BIN/cryo-replay" -q -p "$SCRATCH/pub/k.pub" --json "$PA" -- /bin/sh -c "id -u; cat /root/notes.txt; $ESC mount; $ESC write /tmp/cryo-replay-canary2-$$; $ESC connect 127.0.0.1 $port; true"
-	expect_match unprivileged-runs "$OUT" "^0.secret-notes.mount: EPERM.write: ok.connect: ECONNREFUSED"
+	expect_rc unprivileged 0 nobody "$BIN/cryo-replay" -q -p "$SCRATCH/pub/k.pub" --json "$PA" -- /bin/sh -c "id -u; cat /root/notes.txt; $ESC mount; $ESC write /tmp/cryo-replay-canary2-$$; $ESC connect 127.0.0.1 $port; ls /proc/1/fd 2>&1; true"
+	expect_match unprivileged-runs "$OUT" "^0.secret-notes.mount: EPERM.write: ok.connect: ECONNREFUSED.ls: can't open '/proc/1/fd': Permission denied"
 	[ ! -e "/tmp/cryo-replay-canary2-$$" ] && pass unprivileged-host-fs || fail unprivileged-host-fs
 	expect_eq unprivileged-no-cgroup "$(tail -1 <<<"$OUT" | jq -r .sandbox.cgroup)" false
 	expect_eq unprivileged-overlay "$(tail -1 <<<"$OUT" | jq -r .sandbox.overlay)" true

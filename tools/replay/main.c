@@ -103,7 +103,11 @@ static int parse(int argc, char **argv, struct options *o)
 				return cryo_usage_error("at most %d --lower", LOWERS_MAX);
 			o->lowers[o->nlowers++] = optarg;
 			break;
-		case 'a': o->as_captured = optarg; break;
+		case 'a':
+			if (cryo_parse_long(optarg, 1, 1 << 22, &v) < 0)
+				return cryo_usage_error("--as-captured: a pid (host or container): %s", optarg);
+			o->as_captured = optarg;
+			break;
 		case 't': o->trace = optarg; break;
 		case 'T':
 			if (cryo_parse_long(optarg, 0, 86400 * 30, &o->timeout) < 0)
@@ -159,7 +163,8 @@ struct wanted {
 };
 
 /* The root's tar (not extracted when it is larger than --max-bytes allows,
- * with room for tar's headers), and the captured processes' records. */
+ * with room for tar's headers), and the captured processes' records (the
+ * manifest, its signature and SHA256SUMS come with any extraction). */
 static bool wanted(const char *member, uint64_t size, void *arg)
 {
 	struct wanted *w = arg;
@@ -310,19 +315,18 @@ static int build_root(const struct options *o, const char *evdir, struct cryo_la
 {
 	for (int i = 0; i < o->nlowers; i++) {
 		struct stat st;
-		if (stat(o->lowers[i], &st) < 0)
+		char real[PATH_MAX];
+		/* the analyst's own path: a symlink to the layer is followed here,
+		 * and nothing is followed inside it */
+		if (!realpath(o->lowers[i], real) || stat(real, &st) < 0)
 			return cryo_error_sys(err, "--lower %s", o->lowers[i]);
 		L->o.whiteouts = true;
 		L->o.compressed_ok = true;
 		if (S_ISDIR(st.st_mode)) {
-			char dir[PATH_MAX];
-			snprintf(dir, sizeof(dir), "%s", o->lowers[i]);
-			for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
-				dir[n - 1] = '\0';
-			if (cryo_layer_apply_dir(L, dir, err) < 0)
+			if (cryo_layer_apply_dir(L, real, err) < 0)
 				return -1;
 		} else {
-			cleanup_close int fd = open(o->lowers[i], O_RDONLY | O_CLOEXEC);
+			cleanup_close int fd = open(real, O_RDONLY | O_CLOEXEC);
 			if (fd < 0 || !S_ISREG(st.st_mode))
 				return cryo_error_set(err, CRYO_EXIT_NOTFOUND, errno, "--lower %s: not a directory or a tar file",
 						      o->lowers[i]);
@@ -351,7 +355,8 @@ static int make_scratch(const struct options *o, struct replay *rp, bool privile
 		if (snprintf(rp->scratch, sizeof(rp->scratch), "%s", o->scratch) >= (int)sizeof(rp->scratch) - 64)
 			return cryo_error_set(err, CRYO_EXIT_USAGE, ENAMETOOLONG, "--scratch: path too long");
 		if (mkdir(rp->scratch, 0700) < 0)
-			return cryo_error_sys(err, "--scratch %s (a new directory)", rp->scratch);
+			return errno == EEXIST ? cryo_error_set(err, CRYO_EXIT_USAGE, EEXIST, "--scratch %s exists: it must be new", rp->scratch)
+					       : cryo_error_sys(err, "--scratch %s (a new directory)", rp->scratch);
 	} else {
 		const char *tmp = getenv("TMPDIR");
 		snprintf(rp->scratch, sizeof(rp->scratch), "%s/cryo-replay.XXXXXX", tmp && *tmp == '/' ? tmp : "/var/tmp");
@@ -441,7 +446,8 @@ static int replay(const struct options *o, struct replay *rp, int *exit_code, st
 	bool privileged = geteuid() == 0;
 	cleanup_fclose FILE *trace = NULL;
 	if (o->trace) {
-		int tfd = open(o->trace, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+		/* emptied only when the sandbox starts */
+		int tfd = open(o->trace, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (tfd < 0 || !(trace = fdopen(tfd, "w"))) {
 			if (tfd >= 0)
 				close(tfd);
@@ -514,6 +520,10 @@ static int replay(const struct options *o, struct replay *rp, int *exit_code, st
 			  (unsigned)cap.uid, (unsigned)cap.gid);
 	}
 	so.trace = trace;
+	if (trace && ftruncate(fileno(trace), 0) < 0) {
+		captured_free(&cap);
+		return cryo_error_sys(err, "--trace %s", o->trace);
+	}
 	if (cap.argv) {
 		char cmd[512];
 		cleanup_free char *joined = cryo_join_argv(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cap.json, "cmdline")),
