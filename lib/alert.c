@@ -25,6 +25,22 @@ static void sj_ws(struct sj *j)
 		j->p++;
 }
 
+/* The value of 4 hex digits at p (before end), or -1. */
+static long hex4(const unsigned char *p, const unsigned char *end)
+{
+	long v = 0;
+	if (end - p < 4)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		int d = p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : p[i] >= 'a' && p[i] <= 'f' ? p[i] - 'a' + 10
+			: p[i] >= 'A' && p[i] <= 'F' ? p[i] - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
 static bool sj_put(struct sj *j, const unsigned char *from, size_t len)
 {
 	memcpy(j->out + j->n, from, len);
@@ -53,13 +69,22 @@ static bool sj_string(struct sj *j)
 				return false;
 			c = *j->p;
 			if (c == 'u') {
-				if (j->end - j->p < 5)
+				/* a surrogate only in a pair, high then low: cJSON
+				 * refuses a lone one */
+				long u = hex4(j->p + 1, j->end);
+				if (u < 0)
 					return false;
-				for (int i = 1; i <= 4; i++)
-					if (!((j->p[i] >= '0' && j->p[i] <= '9') || (j->p[i] >= 'a' && j->p[i] <= 'f') ||
-					      (j->p[i] >= 'A' && j->p[i] <= 'F')))
-						return false;
 				j->p += 5;
+				if (u >= 0xdc00 && u <= 0xdfff)
+					return false;
+				if (u >= 0xd800 && u <= 0xdbff) {
+					if (j->end - j->p < 6 || j->p[0] != '\\' || j->p[1] != 'u')
+						return false;
+					long low = hex4(j->p + 2, j->end);
+					if (low < 0xdc00 || low > 0xdfff)
+						return false;
+					j->p += 6;
+				}
 				continue;
 			}
 			if (!strchr("\"\\/bfnrt", c) || !c)

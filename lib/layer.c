@@ -488,7 +488,8 @@ static int deepest_first(const void *x, const void *y)
 int cryo_layer_finish(struct cryo_layer *L, struct cryo_error *err)
 {
 	(void)err;
-	qsort(L->dirs, L->ndirs, sizeof(*L->dirs), deepest_first);
+	if (L->ndirs) /* qsort with NULL is undefined, even for none */
+		qsort(L->dirs, L->ndirs, sizeof(*L->dirs), deepest_first);
 	for (size_t i = 0; i < L->ndirs; i++) {
 		struct cryo_layer_dir *d = &L->dirs[i];
 		const char *base, *why;

@@ -100,6 +100,7 @@ TEST(strict_json)
 		{ "{\"t\":1795964462123456789}", "{\"t\":1795964462123456789}" },
 		{ "{\"k\":\r{\"event\":\"forged\"}\r}", "{\"k\":{\"event\":\"forged\"}}" }, /* CR is whitespace: dropped */
 		{ "\"\xc3\xa9\"", "\"\xc3\xa9\"" },
+		{ "\"\\ud83d\\ude00\"", "\"\\ud83d\\ude00\"" }, /* a surrogate pair */
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *o = cryo_json_strict_compact(cases[i].in, strlen(cases[i].in));
@@ -111,6 +112,8 @@ TEST(strict_json)
 		"{\"a\":01}", "{\"a\":1.}", "{\"a\":-.5}", "{\"a\":\"\\uZZZZ\"}", "{\"a\":\"x\x01y\"}",
 		"\xef\xbb\xbf{}", "{\"a\":\"\xff\"}", "{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}", "{\x0b}",
 		"{\"a\":1,}", "[1 2]", "{\"a\"}", "tru", "{} {}", "\"\\x\"", "",
+		/* lone surrogates, which cJSON refuses (found by fuzz_alert) */
+		"\"d\\ude9a\"", "\"\\ud83d\"", "\"\\ud83dx\"", "\"\\ud83d\\u0041\"",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *o = cryo_json_strict_compact(bad[i], strlen(bad[i]));
