@@ -506,3 +506,40 @@ int cryo_layer_finish(struct cryo_layer *L, struct cryo_error *err)
 	}
 	return 0;
 }
+
+int cryo_layer_put_file(struct cryo_layer *L, const char *rel, int src, mode_t mode, struct cryo_error *err)
+{
+	char path[PATH_MAX];
+	const char *why = NULL, *base;
+	if (cryo_layer_clean_path(rel, path, sizeof(path), &why) < 0 || !path[0])
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "%s: %s", rel, why ? why : "the root itself");
+	int parent = parent_of(L, path, true, &base, &why);
+	if (parent < 0)
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0, "%s: %s", rel, why);
+	cleanup_close int fd = openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cryo_error_sys(err, "create %s", rel);
+	char buf[1 << 16];
+	for (ssize_t n; (n = read(src, buf, sizeof(buf))) != 0;) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cryo_error_sys(err, "read the copy of %s", rel);
+		if ((uint64_t)n > L->o.max_bytes || L->s.bytes > L->o.max_bytes - (uint64_t)n)
+			return fatal_bytes(L, rel, err);
+		L->s.bytes += (uint64_t)n;
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(fd, buf + done, (size_t)(n - done));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return cryo_error_sys(err, "write %s", rel);
+			done += w;
+		}
+	}
+	if (L->o.chown && fchown(fd, L->o.id_base, L->o.id_base) < 0)
+		return cryo_error_sys(err, "chown %s", rel);
+	if (fchmod(fd, mode & 01777) < 0)
+		return cryo_error_sys(err, "chmod %s", rel);
+	return 0;
+}

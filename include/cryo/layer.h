@@ -64,6 +64,12 @@ int cryo_layer_apply_dir(struct cryo_layer *L, const char *dir, struct cryo_erro
 int cryo_layer_finish(struct cryo_layer *L, struct cryo_error *err);
 void cryo_layer_free(struct cryo_layer *L);
 
+/* Put the regular file open on src at the clean relative path rel (its
+ * directories made as needed, never through a symlink), mode's permission
+ * bits without setuid/setgid, owned by id_base when chown is set.  It must
+ * not exist. */
+int cryo_layer_put_file(struct cryo_layer *L, const char *rel, int src, mode_t mode, struct cryo_error *err);
+
 /* "./a//b/" -> "a/b" in out; -1 (why set) for an absolute path, a ".."
  * component, too many components or too long.  "" for the root itself. */
 int cryo_layer_clean_path(const char *in, char *out, size_t size, const char **why);

@@ -28,13 +28,16 @@ replay() { cryo-replay -p "$SCRATCH/k.pub" "$@"; }
 
 # ---- a capture ------------------------------------------------------------------
 id=cryorpl-$$
-runc_start "$id" /bin/sh -c 'echo secret-notes >/root/notes.txt; chmod 640 /root/notes.txt; rm -f /bin/vi; mkdir -p /opt/app; printf "%s\n" "#!/bin/sh" "echo as-captured cwd=\$(pwd) key=\$APPKEY uid=\$(id -u) args=\$*" "sleep 600" >/opt/app/run.sh; chmod 750 /opt/app/run.sh; ln -s /opt/app/run.sh /usr-run; cd /opt/app; export APPKEY=k-123; exec /opt/app/run.sh one two' ||
+runc_start "$id" /bin/sh -c 'echo secret-notes >/root/notes.txt; chmod 640 /root/notes.txt; rm -f /bin/vi; mkdir -p /opt/app; printf "%s\n" "#!/bin/sh" "echo as-captured cwd=\$(pwd) key=\$APPKEY uid=\$(id -u) args=\$*" "sleep 600" >/opt/app/run.sh; chmod 750 /opt/app/run.sh; ln -s /opt/app/run.sh /usr-run; mkdir /tmp/.x; cp /bin/busybox /tmp/.x/sh; /tmp/.x/sh -c "echo restored-payload-ran; sleep 601; true" & sleep 0.3; rm -rf /tmp/.x; cd /opt/app; export APPKEY=k-123; exec /opt/app/run.sh one two' ||
 	{ fail start runc; finish; }
-wait_for 10 test -e "$(runc_upper "$id")/opt/app/run.sh" && wait_for 10 pgrep -f "sleep 600" >/dev/null
+# ready when run.sh runs (sleeping) and the dropped payload deleted itself
+wait_for 10 pgrep -f "^sleep 600" && wait_for 10 pgrep -f "^/bin/sh /opt/app/run.sh one two" &&
+	wait_for 10 sh -c "! test -e '$(runc_upper "$id")/tmp/.x'" || fail ready "the container did not get ready"
 expect_rc respond 0 cryo-respond --case-root "$SCRATCH/cases" -k "$SCRATCH/k.sec" --merged --then thaw --json "$id"
 A=$(jq -r '.responses[0].archive' <<<"$OUT")
 [ -f "$A" ] && pass archive || { fail archive "no archive: ${OUT:0:300}"; finish; }
 CPID=$(runc_pid "$id")
+GONE=$(pgrep -f "^/tmp/.x/sh -c echo restored-payload-ran")
 INNER=$(awk '/^NSpid/ { print $NF }' "/proc/$CPID/status")
 
 # ---- verified first -----------------------------------------------------------------
@@ -201,6 +204,12 @@ expect_match as-captured-env "$OUT" "as-captured cwd=/opt/app key=k-123 uid=0 ar
 expect_match as-captured-says "$OUT" "as captured: /bin/sh /opt/app/run.sh one two"
 expect_rc as-captured-inner-pid 124 replay -q --as-captured "$INNER" --timeout 3 "$A"
 expect_match as-captured-inner "$OUT" "key=k-123"
+# a payload that deleted itself runs again from the copy cryo-proc kept,
+# put back in the throwaway layer only
+expect_rc as-captured-deleted 124 replay --as-captured "$GONE" --timeout 2 --json "$A"
+expect_match as-captured-deleted-ran "$OUT" "restored-payload-ran"
+expect_match as-captured-deleted-says "$OUT" "restored /tmp/.x/sh \(deleted before the capture\) from proc/files/[0-9a-f]{16}"
+expect_eq as-captured-deleted-json "$(tail -1 <<<"$OUT" | jq -r .restored_executable)" "/tmp/.x/sh (deleted)"
 expect_rc as-captured-unknown 3 replay --as-captured 999999 "$A"
 expect_rc as-captured-not-a-pid 64 replay --as-captured 12x "$A"
 expect_rc as-captured-and-command 64 replay --as-captured 1 "$A" -- /bin/true

@@ -175,8 +175,20 @@ static bool wanted(const char *member, uint64_t size, void *arg)
 			w->too_big = size;
 		return size <= room;
 	}
-	return o->as_captured && cryo_has_prefix(member, "proc/") && cryo_has_suffix(member, "/process.json");
+	/* with --as-captured, the copies of executables too: a payload that
+	 * deleted itself runs again from its copy */
+	return o->as_captured && cryo_has_prefix(member, "proc/") &&
+	       (cryo_has_suffix(member, "/process.json") ||
+		(cryo_has_prefix(member, "proc/files/") && size <= (uint64_t)o->max_bytes));
 }
+
+/* --- where a replay works --------------------------------------------------------- */
+
+struct replay {
+	char scratch[PATH_MAX], evdir[PATH_MAX], rootdir[PATH_MAX];
+	bool made_scratch;
+	cJSON *summary;
+};
 
 /* --- the captured process --------------------------------------------------- */
 
@@ -287,6 +299,48 @@ static int load_captured(const char *evdir, const char *pidtext, struct captured
 	return 0;
 }
 
+/* A captured process whose executable was deleted (a payload that removed
+ * itself) runs from the copy cryo-proc kept (proc/files/SHA256), put back
+ * at its path in the throwaway layer, not in the rebuilt root. */
+static int restore_exe(const struct replay *rp, const struct cryo_layer_opts *lo, const struct captured *cap,
+		       cJSON *summary, struct cryo_error *err)
+{
+	const cJSON *exe = cJSON_GetObjectItemCaseSensitive(cap->json, "exe");
+	const char *path = cryo_json_get_str(exe, "path"), *sha = cryo_json_get_str(exe, "sha256");
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(exe, "deleted")) || !path || path[0] != '/')
+		return 0;
+	char rel[PATH_MAX], safe[PATH_MAX];
+	snprintf(rel, sizeof(rel), "%s", path + 1);
+	if (cryo_has_suffix(rel, " (deleted)"))
+		rel[strlen(rel) - strlen(" (deleted)")] = '\0';
+	char shown[PATH_MAX];
+	snprintf(shown, sizeof(shown), "/%s", rel);
+	cryo_text_safe(shown, safe, sizeof(safe));
+	char copy[PATH_MAX];
+	snprintf(copy, sizeof(copy), "%s/proc/files/%s", rp->evdir, sha && strlen(sha) == 64 && cryo_is_hex(sha, 64) ? sha : "-");
+	cleanup_close int src = open(copy, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (src < 0) {
+		cryo_warn("--as-captured: its executable %s was deleted and no copy was captured: the command may not run", safe);
+		return 0;
+	}
+	char upper[PATH_MAX];
+	snprintf(upper, sizeof(upper), "%s/upper", rp->scratch);
+	if (mkdir(upper, 0755) < 0 || (lo->chown && chown(upper, lo->id_base, lo->id_base) < 0))
+		return cryo_error_sys(err, "make %s", upper);
+	cleanup_close int ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ufd < 0)
+		return cryo_error_sys(err, "open %s", upper);
+	struct cryo_layer L;
+	cryo_layer_init(&L, ufd, lo);
+	int rc = cryo_layer_put_file(&L, rel, src, 0755, err);
+	cryo_layer_free(&L);
+	if (rc < 0)
+		return -1;
+	cryo_info("restored %s (deleted before the capture) from proc/files/%.16s... into the throwaway layer", safe, sha);
+	cJSON_AddItemToObject(summary, "restored_executable", cryo_json_string(path));
+	return 0;
+}
+
 static void captured_free(struct captured *cap)
 {
 	free(cap->argv);
@@ -340,14 +394,6 @@ static int build_root(const struct options *o, const char *evdir, struct cryo_la
 		return -1;
 	return cryo_layer_finish(L, err);
 }
-
-/* --- the whole replay ---------------------------------------------------------- */
-
-struct replay {
-	char scratch[PATH_MAX], evdir[PATH_MAX], rootdir[PATH_MAX];
-	bool made_scratch;
-	cJSON *summary;
-};
 
 static int make_scratch(const struct options *o, struct replay *rp, bool privileged, struct cryo_error *err)
 {
@@ -491,7 +537,8 @@ static int replay(const struct options *o, struct replay *rp, int *exit_code, st
 		return -1;
 
 	struct captured cap = { 0 };
-	if (o->as_captured && load_captured(rp->evdir, o->as_captured, &cap, err) < 0) {
+	if (o->as_captured &&
+	    (load_captured(rp->evdir, o->as_captured, &cap, err) < 0 || restore_exe(rp, &lo, &cap, rp->summary, err) < 0)) {
 		captured_free(&cap);
 		return -1;
 	}
