@@ -36,6 +36,9 @@ void cryo_layer_free(struct cryo_layer *L)
 	for (size_t i = 0; i < L->ndirs; i++)
 		free(L->dirs[i].path);
 	free(L->dirs);
+	free(L->hidx);
+	L->hidx = NULL;
+	L->hcap = 0;
 	free(L->cache_path);
 	if (L->cache_fd >= 0)
 		close(L->cache_fd);
@@ -152,6 +155,7 @@ static int parent_of(struct cryo_layer *L, const char *rel, bool create, const c
 		memcpy(comp, rel + i, n);
 		comp[n] = '\0';
 		i += n + 1;
+		L->walks++;
 		int next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT && create) {
 			/* a directory the layer does not list: as a runtime makes it */
@@ -221,7 +225,7 @@ static void set_meta(struct cryo_layer *L, int parent, const char *base, struct 
 		(void)!fchownat(parent, base, u, g, AT_SYMLINK_NOFOLLOW);
 	}
 	if (!link)
-		(void)!fchmodat(parent, base, mode, 0);
+		(void)!fchmodat(parent, base, mode, AT_SYMLINK_NOFOLLOW);
 	struct timespec t[2];
 	entry_times(e, t);
 	(void)!utimensat(parent, base, t, AT_SYMLINK_NOFOLLOW);
@@ -240,7 +244,7 @@ static int write_file(struct cryo_layer *L, struct archive *a, struct archive_en
 	cleanup_close int fd = openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		refuse(L, path, "cannot create the file");
-		return 0;
+		return 1; /* nothing made: no metadata to set */
 	}
 	L->s.files++;
 	const void *buf;
@@ -276,17 +280,63 @@ static int write_file(struct cryo_layer *L, struct archive *a, struct archive_en
 	return 0;
 }
 
-static void remember_dir(struct cryo_layer *L, const char *path, struct archive_entry *e, mode_t mode)
+static uint64_t path_hash(const char *p)
 {
-	if (cryo_grow(&L->dirs, &L->capdirs, L->ndirs, sizeof(*L->dirs), 256) < 0)
-		return;
-	struct cryo_layer_dir *d = &L->dirs[L->ndirs];
-	if (!(d->path = strdup(path)))
-		return;
-	d->order = L->ndirs++;
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h;
+}
+
+/* The slot of path in the directories' index (0 in it: free). */
+static size_t dir_slot(const struct cryo_layer *L, const char *path)
+{
+	size_t i = (size_t)path_hash(path) & (L->hcap - 1);
+	while (L->hidx[i] && strcmp(L->dirs[L->hidx[i] - 1].path, path))
+		i = (i + 1) & (L->hcap - 1);
+	return i;
+}
+
+/* A directory's metadata, set at the end; a directory listed again (by a
+ * later layer, or a tar repeating it) keeps one record, the last.  The
+ * paths held are bounded: a small archive could list a million deep ones. */
+static int remember_dir(struct cryo_layer *L, const char *path, struct archive_entry *e, mode_t mode,
+			const char *what, struct cryo_error *err)
+{
+	if (L->ndirs * 2 >= L->hcap) {
+		size_t ncap = L->hcap ? L->hcap * 2 : 1024;
+		size_t *n = calloc(ncap, sizeof(*n));
+		if (!n)
+			return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "out of memory");
+		free(L->hidx);
+		L->hidx = n;
+		L->hcap = ncap;
+		for (size_t k = 0; k < L->ndirs; k++)
+			L->hidx[dir_slot(L, L->dirs[k].path)] = k + 1;
+	}
+	size_t slot = dir_slot(L, path);
+	struct cryo_layer_dir *d;
+	if (L->hidx[slot]) {
+		d = &L->dirs[L->hidx[slot] - 1];
+	} else {
+		size_t len = strlen(path) + 1;
+		if (L->dir_bytes + len > CRYO_LAYER_DIR_BYTES_MAX)
+			return cryo_error_set(err, CRYO_EXIT_DATAERR, E2BIG,
+					      "%s: more than %d MiB of directory names: refused", what,
+					      CRYO_LAYER_DIR_BYTES_MAX >> 20);
+		if (cryo_grow(&L->dirs, &L->capdirs, L->ndirs, sizeof(*L->dirs), 256) < 0)
+			return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "out of memory");
+		d = &L->dirs[L->ndirs];
+		if (!(d->path = strdup(path)))
+			return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "out of memory");
+		L->dir_bytes += len;
+		d->order = L->ndirs++;
+		L->hidx[slot] = L->ndirs;
+	}
 	d->mode = mode;
 	owner(L, e, &d->uid, &d->gid);
 	entry_times(e, d->times);
+	return 0;
 }
 
 /* One entry, its data read from a when it has any. */
@@ -306,6 +356,12 @@ static int apply_entry(struct cryo_layer *L, struct archive *a, struct archive_e
 	if (!path[0])
 		return 0; /* the root itself: kept as it is */
 	int parent = parent_of(L, path, true, &base, &why);
+	/* entries ordered to make every one walk the whole depth again */
+	if (L->walks > 64 * L->s.entries + 100000)
+		return cryo_error_set(err, CRYO_EXIT_DATAERR, E2BIG,
+				      "%s: its entries jump between deep directories (%llu directories opened for %llu "
+				      "entries): refused",
+				      what, (unsigned long long)L->walks, (unsigned long long)L->s.entries);
 	if (parent < 0) {
 		refuse(L, path, why);
 		return 0;
@@ -336,8 +392,7 @@ static int apply_entry(struct cryo_layer *L, struct archive *a, struct archive_e
 			return 0;
 		}
 		L->s.dirs++;
-		remember_dir(L, path, e, mode);
-		return 0;
+		return remember_dir(L, path, e, mode, what, err);
 	}
 	if (!hard && type != AE_IFREG && type != AE_IFLNK && type != AE_IFIFO) {
 		L->s.not_made++;
@@ -396,8 +451,10 @@ static int apply_entry(struct cryo_layer *L, struct archive *a, struct archive_e
 			return 0;
 		}
 		L->s.fifos++;
-	} else if (write_file(L, a, e, parent, base, path, what, err) < 0) {
-		return -1;
+	} else {
+		int w = write_file(L, a, e, parent, base, path, what, err);
+		if (w != 0)
+			return w < 0 ? -1 : 0;
 	}
 	set_meta(L, parent, base, e, mode, false);
 	return 0;
@@ -501,7 +558,7 @@ int cryo_layer_finish(struct cryo_layer *L, struct cryo_error *err)
 			continue;
 		if (L->o.chown)
 			(void)!fchownat(parent, base, d->uid, d->gid, AT_SYMLINK_NOFOLLOW);
-		(void)!fchmodat(parent, base, d->mode, 0);
+		(void)!fchmodat(parent, base, d->mode, AT_SYMLINK_NOFOLLOW);
 		(void)!utimensat(parent, base, d->times, AT_SYMLINK_NOFOLLOW);
 	}
 	return 0;

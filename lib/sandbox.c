@@ -68,7 +68,7 @@ static const char *const refused_calls[] = {
  * that is not loopback are refused). */
 static const char *const traced_calls[] = {
 	"open",	  "openat", "openat2", "creat",	   "execve", "execveat", "connect", "bind",  "listen",
-	"sendto", "sendmsg", "socket", "unlink",   "unlinkat", "rename",  "renameat", "renameat2",
+	"sendto", "sendmsg", "sendmmsg", "socket", "unlink",   "unlinkat", "rename",  "renameat", "renameat2",
 	"chmod",  "fchmodat", "kill",	"memfd_create",
 };
 
@@ -102,6 +102,20 @@ static scmp_filter_ctx build_filter(bool trace, bool notify)
 			continue;
 		rc = seccomp_rule_add(ctx, refuse, nr, 0);
 	}
+	/* sockets of the families a sample may need (UNIX, IP, netlink for
+	 * its own loopback); the others are not all per network namespace
+	 * (AF_VSOCK reaches the hypervisor) or need capabilities anyway */
+	for (int f = 0; f <= AF_MAX && rc == 0; f++) {
+		if (f == AF_UNIX || f == AF_INET || f == AF_INET6 || f == AF_NETLINK)
+			continue;
+		rc = seccomp_rule_add(ctx, refuse, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, f));
+		if (rc == 0)
+			rc = seccomp_rule_add(ctx, refuse, SCMP_SYS(socketpair), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, f));
+	}
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, refuse, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_GT, AF_MAX));
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, refuse, SCMP_SYS(socketpair), 1, SCMP_A0(SCMP_CMP_GT, AF_MAX));
 	/* clone(2) into any new namespace; clone3(2) hides its flags in
 	 * memory: ENOSYS, so the C library falls back to clone(2) */
 	static const unsigned long ns_flags[] = { CLONE_NEWNS,	CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
@@ -181,7 +195,9 @@ static void make_dev(struct child *c)
 	const char *dev = "dev";
 	if (mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755,size=1m") < 0)
 		die(c, "mount a tmpfs on /dev");
-	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom", "tty" };
+	/* no tty: the sandbox has no controlling terminal, and the host's
+	 * /dev/tty would be the analyst's */
+	static const char *const nodes[] = { "null", "zero", "full", "random", "urandom" };
 	for (size_t i = 0; i < NELEM(nodes); i++) {
 		snprintf(p, sizeof(p), "%s/%s", dev, nodes[i]);
 		snprintf(host, sizeof(host), "/dev/%s", nodes[i]);
@@ -340,10 +356,11 @@ static void exec_command(const struct cryo_sandbox_opts *o)
 }
 
 static volatile pid_t command_pid;
+/* to the command's process group: a shell and what it runs */
 static void forward(int sig)
 {
 	if (command_pid > 0)
-		kill(command_pid, sig);
+		kill(-command_pid, sig);
 }
 
 __attribute__((noreturn)) static void child_main(struct child *c, bool trace)
@@ -352,6 +369,16 @@ __attribute__((noreturn)) static void child_main(struct child *c, bool trace)
 	sigset_t all;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
+	/* the sandbox dies with cryo-replay, however cryo-replay ends (if it
+	 * is already gone, the read of its go below finds the channel closed;
+	 * getppid() says 0 across the pid namespace) */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		_exit(1);
+	/* a session of its own: nothing inside can signal cryo-replay's
+	 * process group (kill(0, ...)), and the terminal is not its
+	 * controlling terminal (no /dev/tty, no job control over it) */
+	if (setsid() < 0)
+		_exit(1);
 	/* nothing of the parent's but the channel: a descriptor of a host
 	 * directory kept here would be a way out of the new root */
 	if (c->sock > 3)
@@ -415,31 +442,36 @@ __attribute__((noreturn)) static void child_main(struct child *c, bool trace)
 		die(c, "load the seccomp filter");
 	}
 	/* from here on every refused call waits for the parent's answer */
-	send_ready(c, overlay ? 'O' : 'B', notify ? seccomp_notify_fd(ctx) : -1);
+	int nfd = notify ? seccomp_notify_fd(ctx) : -1;
+	send_ready(c, overlay ? 'O' : 'B', nfd);
 	seccomp_release(ctx);
 	/* once the parent holds the descriptor (pidfd_getfd), pid 1 is out of
 	 * the command's reach: its /proc/1/fd, mem and environ */
 	char ack;
 	if (read(c->sock, &ack, 1) != 1 || ack != 'A')
 		_exit(1);
-	if (notify)
-		close(seccomp_notify_fd(ctx));
+	/* the sandbox must never answer its own notifications */
+	if (nfd >= 0 && close(nfd) < 0)
+		die(c, "close the notification descriptor");
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		die(c, "make pid 1 undumpable");
+	static const int forwarded[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT };
 	struct sigaction sa = { .sa_handler = forward };
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	for (size_t i = 0; i < NELEM(forwarded); i++)
+		sigaction(forwarded[i], &sa, NULL);
 	pid_t pid = fork();
 	if (pid < 0)
 		die(c, "fork the command");
 	if (pid == 0) {
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
+		for (size_t i = 0; i < NELEM(forwarded); i++)
+			signal(forwarded[i], SIG_DFL);
+		setpgid(0, 0);
 		if (!o->cwd || chdir(o->cwd) < 0)
 			(void)!chdir("/");
 		close_range(3, ~0u, 0);
 		exec_command(o);
 	}
+	setpgid(pid, pid);
 	command_pid = pid;
 	close(c->sock);
 	for (;;) {
@@ -608,6 +640,7 @@ struct super {
 	struct seccomp_notif *req;
 	struct seccomp_notif_resp *resp;
 	int fd;
+	uint64_t trace_bytes;
 };
 
 /* Up to size-1 bytes of a string at addr in pid's memory. */
@@ -657,7 +690,7 @@ static void sockaddr_text(int mem, uint64_t addr, uint64_t len, char *out, size_
 		inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
 		snprintf(out, size, "%s:%u", ip, ntohs(in->sin_port));
 		*outside = (ntohl(in->sin_addr.s_addr) >> 24) != 127;
-	} else if (ss.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+	} else if (ss.ss_family == AF_INET6 && len >= 24) { /* the kernel takes 24 (RFC 2133, no scope) */
 		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 		inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
 		snprintf(out, size, "[%s]:%u", ip, ntohs(in6->sin6_port));
@@ -674,6 +707,8 @@ static void sockaddr_text(int mem, uint64_t addr, uint64_t len, char *out, size_
 		snprintf(out, size, "netlink");
 	} else {
 		snprintf(out, size, "family %u", (unsigned)ss.ss_family);
+		/* an address the decoder could not read is not proven loopback */
+		*outside = ss.ss_family == AF_INET || ss.ss_family == AF_INET6;
 	}
 }
 
@@ -823,7 +858,24 @@ static void decode(const char *name, const struct seccomp_data *d, int mem, cJSO
 			if (outside)
 				*refuse_errno = ENETUNREACH;
 		}
-	} else if (!strcmp(name, "socket")) {
+	} else if (!strcmp(name, "sendmmsg")) {
+		/* the addresses of the first 64 messages; any outside refuses all */
+		cJSON_AddNumberToObject(args, "fd", (int)a[0]);
+		cJSON *addrs = cJSON_AddArrayToObject(args, "addresses");
+		unsigned n = a[2] < 64 ? (unsigned)a[2] : 64;
+		for (unsigned i = 0; i < n; i++) {
+			struct mmsghdr mh;
+			if (!read_mem(mem, a[1] + i * sizeof(mh), &mh, sizeof(mh)))
+				break;
+			if (!mh.msg_hdr.msg_name)
+				continue;
+			sockaddr_text(mem, (uint64_t)(uintptr_t)mh.msg_hdr.msg_name, mh.msg_hdr.msg_namelen, text,
+				      sizeof(text), &outside);
+			cJSON_AddItemToArray(addrs, cJSON_CreateString(text));
+			if (outside)
+				*refuse_errno = ENETUNREACH;
+		}
+	} else if (!strcmp(name, "socket") || !strcmp(name, "socketpair")) {
 		const char *f = family_name(a[0]);
 		if (f)
 			cryo_json_str(args, "family", f);
@@ -887,7 +939,12 @@ static void handle(struct super *s)
 	struct seccomp_notif *q = s->req;
 	char *name = seccomp_syscall_resolve_num_arch(q->data.arch, q->data.nr);
 	const char *sys = name ? name : "?";
-	bool refused = in_list(refused_calls, NELEM(refused_calls), sys) || !strcmp(sys, "clone");
+	/* socket(2) and socketpair(2) come here for a family the filter
+	 * refuses, or (traced) for any */
+	uint64_t fam = q->data.args[0];
+	bool bad_family = (!strcmp(sys, "socket") || !strcmp(sys, "socketpair")) &&
+			  !(fam == AF_UNIX || fam == AF_INET || fam == AF_INET6 || fam == AF_NETLINK);
+	bool refused = in_list(refused_calls, NELEM(refused_calls), sys) || !strcmp(sys, "clone") || bad_family;
 	int refuse_errno = refused ? EPERM : 0;
 	cJSON *line = s->o->trace ? cJSON_CreateObject() : NULL;
 	char path[64];
@@ -921,15 +978,24 @@ static void handle(struct super *s)
 	} else {
 		s->resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	}
-	if (line && valid) {
+	if (line && valid && !s->r->trace_truncated) {
 		cryo_json_str(line, "action", refuse_errno ? "refused" : "allowed");
 		cryo_json_str(line, "errno", refuse_errno ? strerrorname_np(refuse_errno) : NULL);
 		char *text = cJSON_PrintUnformatted(line);
 		if (text) {
-			fprintf(s->o->trace, "%s\n", text);
+			size_t len = strlen(text) + 1;
+			if (s->o->trace_max && s->trace_bytes + len > s->o->trace_max) {
+				/* a sample opening files in a loop would fill the disk */
+				s->r->trace_truncated = true;
+				fprintf(s->o->trace, "{\"event\":\"trace-limit\",\"bytes\":%llu}\n",
+					(unsigned long long)s->trace_bytes);
+			} else {
+				fprintf(s->o->trace, "%s\n", text);
+				s->trace_bytes += len;
+				s->r->traced++;
+			}
 			free(text);
 		}
-		s->r->traced++;
 	}
 	cJSON_Delete(line);
 	free(name);
@@ -994,8 +1060,8 @@ int cryo_sandbox_run(const struct cryo_sandbox_opts *o, struct cryo_sandbox_resu
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return cryo_error_sys(err, "socketpair");
-	/* the parent's own signals, read in its loop; a terminal's ^C and
-	 * ^\ are for the command, which shares the terminal */
+	/* the parent's own signals, read in its loop and passed on to the
+	 * sandbox */
 	sigset_t mask, old;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -1059,28 +1125,40 @@ int cryo_sandbox_run(const struct cryo_sandbox_opts *o, struct cryo_sandbox_resu
 		kill(pid, SIGKILL);
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	uint64_t deadline = o->timeout_s ? cryo_now_monotonic_ns() + (uint64_t)o->timeout_s * 1000000000ull : 0;
+	uint64_t term_deadline = 0; /* SIGTERM passed on: SIGKILL when this passes */
 	int status = 0;
 	for (bool done = false; !done;) {
 		struct pollfd pf[2] = { { .fd = sfd, .events = POLLIN }, { .fd = s.req ? nfd : -1, .events = POLLIN } };
-		int wait_ms = -1;
-		if (deadline && !r->timed_out) {
-			uint64_t now = cryo_now_monotonic_ns();
-			wait_ms = now >= deadline ? 0 : (int)((deadline - now) / 1000000) + 1;
-		}
+		uint64_t now = cryo_now_monotonic_ns(), next = 0;
+		if (deadline && !r->timed_out)
+			next = deadline;
+		if (term_deadline && (!next || term_deadline < next))
+			next = term_deadline;
+		int wait_ms = !next ? -1 : now >= next ? 0 : (int)((next - now) / 1000000) + 1;
 		int n = poll(pf, 2, wait_ms);
 		if (n < 0 && errno != EINTR)
 			break;
-		if (deadline && !r->timed_out && cryo_now_monotonic_ns() >= deadline) {
+		now = cryo_now_monotonic_ns();
+		if (deadline && !r->timed_out && now >= deadline) {
 			r->timed_out = true;
 			kill(pid, SIGKILL); /* pid 1: its namespace goes with it */
+		}
+		if (term_deadline && now >= term_deadline) {
+			term_deadline = 0;
+			kill(pid, SIGKILL); /* the command would not end */
 		}
 		if (n > 0 && (pf[1].revents & POLLIN))
 			handle(&s);
 		if (n > 0 && (pf[0].revents & POLLIN)) {
 			struct signalfd_siginfo si;
+			/* the sandbox has a session of its own: a terminal's ^C and
+			 * ^\ reach cryo-replay, which passes them on */
 			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP)
-					kill(pid, SIGTERM);
+				if (si.ssi_signo == SIGCHLD)
+					continue;
+				kill(pid, (int)si.ssi_signo);
+				if ((si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) && !term_deadline)
+					term_deadline = cryo_now_monotonic_ns() + 5000000000ull;
 			}
 		}
 		int st;

@@ -462,26 +462,100 @@ int cryo_mkdir_p(const char *path, mode_t mode, struct cryo_error *err)
 	return 0;
 }
 
-int cryo_remove_tree_at(int parent, const char *name)
+/* A directory to empty: opened without following a symlink, made
+ * searchable and writable first (overlayfs's work/work is 0000; a sample
+ * may leave 0555 directories). */
+static int open_to_empty(int parent, const char *name)
 {
 	int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == EACCES && fchmodat(parent, name, 0700, AT_SYMLINK_NOFOLLOW) == 0) /* overlayfs's work/work is 0000 */
+	if (fd < 0 && errno == EACCES && fchmodat(parent, name, 0700, AT_SYMLINK_NOFOLLOW) == 0)
 		fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 0700) != 0700)
+		(void)!fchmod(fd, 0700);
+	return fd;
+}
+
+/* One descriptor at a time, whatever the depth: down into the first
+ * subdirectory that is not empty, back up through ".." once a directory
+ * is empty (nothing else may rename inside the tree meanwhile: a
+ * sandbox's tree is removed once its processes are gone). */
+int cryo_remove_tree_at(int parent, const char *name)
+{
+	int fd = open_to_empty(parent, name);
 	if (fd < 0)
 		return unlinkat(parent, name, 0);
-	/* a directory made read-only (0555) keeps its entries otherwise */
-	struct stat st;
-	if (fstat(fd, &st) == 0 && (st.st_mode & 0700) != 0700)
-		(void)!fchmod(fd, 0700);
-	DIR *d = fdopendir(fd);
-	if (!d) {
+	size_t depth = 0;
+	int rc = 0;
+	while (rc == 0) {
+		/* a duplicate shares the offset: read the directory from its start */
+		int dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (dfd >= 0)
+			lseek(dfd, 0, SEEK_SET);
+		DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+		if (!d) {
+			if (dfd >= 0)
+				close(dfd);
+			rc = -1;
+			break;
+		}
+		struct dirent *de;
+		int down = -1;
+		while (rc == 0 && down < 0 && (de = readdir(d))) {
+			if (cryo_is_dot(de->d_name))
+				continue;
+			if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN) {
+				rc = unlinkat(fd, de->d_name, 0);
+				continue;
+			}
+			if (unlinkat(fd, de->d_name, 0) == 0 || unlinkat(fd, de->d_name, AT_REMOVEDIR) == 0)
+				continue;
+			if (errno != ENOTEMPTY && errno != EEXIST && errno != EACCES && errno != EPERM) {
+				rc = -1;
+				continue;
+			}
+			down = open_to_empty(fd, de->d_name);
+			if (down < 0)
+				rc = -1;
+		}
+		int saved = errno;
+		closedir(d);
+		errno = saved;
+		if (rc < 0)
+			break;
+		if (down >= 0) {
+			close(fd);
+			fd = down;
+			depth++;
+			continue;
+		}
+		if (depth == 0)
+			break;
+		/* empty: up, and remove it there */
+		struct stat st;
+		int up = fstat(fd, &st) == 0 ? openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 		close(fd);
-		return -1;
+		fd = up;
+		depth--;
+		if (fd < 0)
+			return -1;
+		dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		if (dfd >= 0)
+			lseek(dfd, 0, SEEK_SET);
+		d = dfd >= 0 ? fdopendir(dfd) : NULL;
+		rc = -1;
+		while (d && (de = readdir(d)))
+			if (de->d_ino == st.st_ino && !cryo_is_dot(de->d_name)) {
+				rc = unlinkat(fd, de->d_name, AT_REMOVEDIR);
+				break;
+			}
+		if (d)
+			closedir(d);
+		else if (dfd >= 0)
+			close(dfd);
 	}
-	struct dirent *de;
-	while ((de = readdir(d)))
-		if (!cryo_is_dot(de->d_name))
-			cryo_remove_tree_at(dirfd(d), de->d_name);
-	closedir(d);
-	return unlinkat(parent, name, AT_REMOVEDIR);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc < 0 ? -1 : unlinkat(parent, name, AT_REMOVEDIR);
 }

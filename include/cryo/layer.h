@@ -21,6 +21,8 @@
 
 #define CRYO_LAYER_DEPTH_MAX 256
 #define CRYO_LAYER_NOTES_MAX 100
+/* bytes of directory names held for cryo_layer_finish */
+#define CRYO_LAYER_DIR_BYTES_MAX (64 << 20)
 /* uids and gids above this are given to nobody (65534) */
 #define CRYO_LAYER_ID_MAX 65535
 
@@ -47,6 +49,9 @@ struct cryo_layer {
 	cJSON *notes; /* [{path, what}], the first CRYO_LAYER_NOTES_MAX */
 	struct cryo_layer_dir *dirs;
 	size_t ndirs, capdirs;
+	size_t *hidx, hcap;  /* index of dirs by path (entry + 1) */
+	uint64_t dir_bytes;  /* of their paths */
+	uint64_t walks;      /* directories opened to find parents */
 	char *cache_path; /* the last parent walked, and its descriptor */
 	int cache_fd;
 };

@@ -37,6 +37,7 @@ struct cryo_sandbox_opts {
 	uint64_t memory, pids, cpu_percent; /* 0: no limit */
 	unsigned timeout_s;       /* 0: none */
 	FILE *trace;              /* JSON lines; NULL: refusals are still counted */
+	uint64_t trace_max;       /* bytes of trace, then one "trace-limit" line and no more */
 };
 
 struct cryo_sandbox_result {
@@ -47,6 +48,7 @@ struct cryo_sandbox_result {
 	bool notify;              /* refusals recorded (seccomp user notification) */
 	char limits_note[256];    /* why a limit could not be set */
 	uint64_t refused, traced;
+	bool trace_truncated;     /* trace_max reached: later calls not written */
 	cJSON *refused_calls;     /* {"mount": 2, ...} */
 };
 

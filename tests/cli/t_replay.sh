@@ -137,12 +137,12 @@ undo "kill $!; pkill -f 'ns-listener'"
 wait_for 10 test -e "$SCRATCH/host-listener.ready" -a -e "$SCRATCH/ns-listener.ready" || fail listeners "not ready"
 hl=$(pgrep -f "host-listener" | head -1)
 ESC=/cryo/escape
-tries="$ESC connect 127.0.0.1 $port; $ESC connect 10.213.0.1 8099; $ESC udp 10.213.0.1 8099; $ESC write /tmp/cryo-replay-canary-$$; $ESC mount; $ESC ptrace 1; $ESC bpf; $ESC userns; $ESC netns; $ESC keyctl; $ESC module; $ESC uring; $ESC tiocsti </dev/tty 2>/dev/null || $ESC tiocsti"
+tries="$ESC connect 127.0.0.1 $port; $ESC connect 10.213.0.1 8099; $ESC udp 10.213.0.1 8099; $ESC write /tmp/cryo-replay-canary-$$; $ESC mount; $ESC ptrace 1; $ESC bpf; $ESC userns; $ESC netns; $ESC keyctl; $ESC module; $ESC uring; $ESC vsock; $ESC tiocsti"
 expect_rc attempts-untraced 0 replay -q "$A" -- /bin/sh -c "$tries; true"
 untraced=$OUT
 expect_match untraced-net "$untraced" "connect: ECONNREFUSED.*connect: ENETUNREACH.*udp: ENETUNREACH"
 expect_rc attempts 0 replay -q --trace "$SCRATCH/trace.jsonl" --json "$A" -- /bin/sh -c "$tries; true"
-for a in mount ptrace bpf userns netns keyctl module uring tiocsti; do
+for a in mount ptrace bpf userns netns keyctl module uring vsock tiocsti; do
 	grep -q "^$a: EPERM" <<<"$OUT" && pass "refused-$a" || fail "refused-$a" "$(grep "^$a:" <<<"$OUT")"
 done
 expect_match host-loopback-unreached "$OUT" "connect: ECONNREFUSED"
@@ -172,6 +172,21 @@ jq -e . "$T" >/dev/null 2>&1 && pass trace-is-json-lines || fail trace-is-json-l
 expect_rc trace-unwritable 3 replay --trace "$SCRATCH/nodir/trace" "$A" -- /bin/true
 expect_match trace-unwritable-says "$OUT" "--trace .*nodir/trace: No such file"
 
+has '.syscall == "socket" and .args.family == 40 and .action == "refused"' && pass trace-vsock || fail trace-vsock
+
+# the trace is bounded: a loop of opens fills it up to --trace-max, then one line says so
+expect_rc trace-max 0 replay -q --trace "$SCRATCH/t2.jsonl" --trace-max 64K --json "$A" -- /bin/sh -c 'i=0; while [ $i -lt 3000 ]; do : </etc/passwd; i=$((i + 1)); done'
+[ "$(stat -c %s "$SCRATCH/t2.jsonl")" -le $((64 * 1024 + 100)) ] && pass trace-max-held || fail trace-max-held "$(stat -c %s "$SCRATCH/t2.jsonl")"
+expect_eq trace-max-line "$(tail -1 "$SCRATCH/t2.jsonl" | jq -r .event)" trace-limit
+expect_eq trace-max-json "$(tail -1 <<<"$OUT" | jq -r .sandbox.trace_truncated)" true
+
+# the command cannot signal cryo-replay (a session of its own), has no
+# /dev/tty, and a deep tree it leaves is still removed
+expect_rc killpg 137 replay -q --json "$A" -- /bin/sh -c "test -e /dev/tty || echo no-tty; $ESC killpg"
+expect_match killpg-survived "$OUT" "no-tty.killpg: now.*\"exit\":137"
+expect_rc deep-tree 0 replay -q "$A" -- /bin/sh -c 'cd /tmp; i=0; while [ $i -lt 1100 ]; do mkdir d; cd d; i=$((i + 1)); done; chmod 555 /tmp/d'
+expect_eq deep-tree-removed "$(leftovers)" 0
+
 # limits
 t0=$SECONDS
 expect_rc timeout 124 replay -q --timeout 2 "$A" -- /bin/sh -c 'sleep 47 & sleep 48'
@@ -197,6 +212,16 @@ wait $rp
 rc=$?
 [ $rc -eq 143 ] && ! pgrep -f '^sleep 46' >/dev/null && pass sigterm-kills || fail sigterm-kills "rc $rc; $(pgrep -af 'sleep 46')"
 wait_for 5 test "$(leftovers)" = 0 && pass sigterm-cleans || fail sigterm-cleans "$(ls "$TMPDIR")"
+# a command that ignores SIGTERM is killed 5 s later
+cryo-replay -p "$SCRATCH/k.pub" -q "$A" -- /bin/sh -c 'trap "" TERM HUP; sleep 45; sleep 45' >/dev/null 2>&1 &
+rp=$!
+wait_for 10 pgrep -f '^sleep 45'
+t0=$SECONDS
+kill -TERM $rp
+wait $rp
+rc=$?
+[ $rc -eq 137 ] && [ $((SECONDS - t0)) -le 12 ] && ! pgrep -f '^sleep 45' >/dev/null && pass sigterm-escalates ||
+	fail sigterm-escalates "rc $rc after $((SECONDS - t0)) s; $(pgrep -af 'sleep 45')"
 
 # ---- --as-captured ------------------------------------------------------------------------
 expect_rc as-captured 124 replay --as-captured "$CPID" --timeout 3 "$A"

@@ -13,6 +13,8 @@
  *   escape module            finit_module(0)
  *   escape tiocsti           push a byte into the terminal's input
  *   escape uring             io_uring_setup
+ *   escape vsock             a socket to the hypervisor (AF_VSOCK)
+ *   escape killpg            SIGKILL to its whole process group
  * Static: it runs inside busybox root filesystems. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -113,6 +115,13 @@ int main(int argc, char **argv)
 	if (!strcmp(a, "tiocsti")) {
 		char c = 'x';
 		return report(a, ioctl(0, TIOCSTI, &c));
+	}
+	if (!strcmp(a, "vsock"))
+		return report(a, socket(40 /* AF_VSOCK */, SOCK_STREAM, 0));
+	if (!strcmp(a, "killpg")) {
+		printf("killpg: now\n");
+		fflush(stdout);
+		return report(a, kill(0, SIGKILL));
 	}
 	if (!strcmp(a, "uring"))
 		return report(a, syscall(SYS_io_uring_setup, 1, calloc(1, 256)));

@@ -172,7 +172,45 @@ TEST(layer_bounds)
 	close(root);
 }
 
+/* A small tar can ask for much work: the same deep directory listed again
+ * and again is held once; entries jumping between two deep directories
+ * are refused instead of walking 200 levels each time. */
+TEST(layer_pathological_layouts)
+{
+	char dir[PATH_MAX];
+	check_tmpdir(dir, sizeof(dir));
+	int root = open(dir, O_RDONLY | O_DIRECTORY);
+	struct cryo_layer_opts o = { .max_entries = 100000, .max_bytes = 1 << 20 };
+	struct cryo_layer L;
+	struct cryo_error err = { 0 };
+	struct tarb t;
+	char a[1024] = "a", b[1024] = "b";
+	for (int i = 0; i < 200; i++) {
+		strcat(a, "/a");
+		strcat(b, "/b");
+	}
+	cryo_layer_init(&L, root, &o);
+	tar_begin(&t);
+	for (int i = 0; i < 3000; i++)
+		tar_add(&t, a, AE_IFDIR, 0755, NULL, NULL);
+	CHECK(tar_apply(&t, &L, &err) == 0);
+	CHECK_INT_EQ((int)L.ndirs, 1);
+	cryo_layer_free(&L);
+	cryo_layer_init(&L, root, &o);
+	tar_begin(&t);
+	for (int i = 0; i < 3000; i++) {
+		char p[1100];
+		snprintf(p, sizeof(p), "%s/f%d", i % 2 ? a : b, i);
+		tar_add(&t, p, AE_IFREG, 0644, NULL, NULL);
+	}
+	CHECK(tar_apply(&t, &L, &err) < 0);
+	CHECK_STR_CONTAINS(err.msg, "jump between deep directories");
+	cryo_layer_free(&L);
+	close(root);
+}
+
 static const struct check_test tests[] = {
+	CHECK_TEST(layer_pathological_layouts),
 	CHECK_TEST(clean_path),
 	CHECK_TEST(layers_with_whiteouts),
 	CHECK_TEST(layer_bounds),

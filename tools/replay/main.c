@@ -34,7 +34,7 @@ struct options {
 	char **command;
 	bool no_verify, keep, json;
 	long timeout; /* -1: the default */
-	long memory, pids, cpu, max_bytes, max_entries;
+	long memory, pids, cpu, max_bytes, max_entries, trace_max;
 };
 
 static void usage(FILE *out)
@@ -60,6 +60,7 @@ static void usage(FILE *out)
 		"  -t, --trace FILE       record opens, execs, connects, binds, sends, sockets,\n"
 		"                         unlinks, renames, chmods and kills as JSON lines;\n"
 		"                         connects and sends to anything but loopback refused\n"
+		"      --trace-max SIZE   stop writing the trace after this much (default 256M)\n"
 		"  -T, --timeout SECONDS  kill everything after this long (default: none for the\n"
 		"                         interactive shell, 300 for a command; 0: none)\n"
 		"      --memory SIZE      memory limit (default 1G)\n"
@@ -89,6 +90,7 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "pids", required_argument, NULL, 'P' },	{ "cpu", required_argument, NULL, 'C' },
 		{ "max-bytes", required_argument, NULL, 'B' },	{ "max-entries", required_argument, NULL, 'E' },
 		{ "scratch", required_argument, NULL, 'S' },	{ "keep", no_argument, NULL, 'K' },
+		{ "trace-max", required_argument, NULL, 'R' },
 		CRYO_COMMON_LONGOPTS,				{ NULL, 0, NULL, 0 },
 	};
 	int c, rc;
@@ -133,6 +135,10 @@ static int parse(int argc, char **argv, struct options *o)
 		case 'E':
 			if (cryo_parse_long(optarg, 1, 100000000, &o->max_entries) < 0)
 				return cryo_usage_error("--max-entries: 1 to 100000000: %s", optarg);
+			break;
+		case 'R':
+			if (cryo_parse_size(optarg, &o->trace_max) < 0)
+				return cryo_usage_error("--trace-max: a size: %s", optarg);
 			break;
 		case 'S': o->scratch = optarg; break;
 		case 'K': o->keep = true; break;
@@ -195,6 +201,7 @@ struct replay {
 struct captured {
 	cJSON *json;
 	char **argv, **envp;
+	int argc;
 	char cwd[PATH_MAX];
 	uid_t uid;
 	gid_t gid;
@@ -202,7 +209,9 @@ struct captured {
 	size_t ngroups;
 };
 
-static char **strings_of(const cJSON *arr)
+/* The strings of a JSON array (what is not a string is left out), NULL
+ * terminated; *count of them. */
+static char **strings_of(const cJSON *arr, int *count)
 {
 	int n = cJSON_GetArraySize(arr);
 	char **v = calloc((size_t)n + 1, sizeof(*v));
@@ -213,6 +222,8 @@ static char **strings_of(const cJSON *arr)
 	cJSON_ArrayForEach(x, arr)
 		if (cJSON_IsString(x))
 			v[i++] = x->valuestring;
+	if (count)
+		*count = i;
 	return v;
 }
 
@@ -269,8 +280,8 @@ static int load_captured(const char *evdir, const char *pidtext, struct captured
 	    !*cJSON_GetArrayItem(cmd, 0)->valuestring)
 		return cryo_error_set(err, CRYO_EXIT_DATAERR, 0,
 				      "--as-captured %ld: no command line was captured (a kernel thread, or a zombie)", want);
-	cap->argv = strings_of(cmd);
-	cap->envp = strings_of(cJSON_GetObjectItemCaseSensitive(cap->json, "environ"));
+	cap->argv = strings_of(cmd, &cap->argc);
+	cap->envp = strings_of(cJSON_GetObjectItemCaseSensitive(cap->json, "environ"), NULL);
 	if (!cap->argv || !cap->envp)
 		return cryo_error_set(err, CRYO_EXIT_OSERR, ENOMEM, "out of memory");
 	/* the working directory as the host read it: below the process's root */
@@ -567,14 +578,14 @@ static int replay(const struct options *o, struct replay *rp, int *exit_code, st
 			  (unsigned)cap.uid, (unsigned)cap.gid);
 	}
 	so.trace = trace;
+	so.trace_max = (uint64_t)o->trace_max;
 	if (trace && ftruncate(fileno(trace), 0) < 0) {
 		captured_free(&cap);
 		return cryo_error_sys(err, "--trace %s", o->trace);
 	}
 	if (cap.argv) {
 		char cmd[512];
-		cleanup_free char *joined = cryo_join_argv(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(cap.json, "cmdline")),
-							   cap.argv);
+		cleanup_free char *joined = cryo_join_argv(cap.argc, cap.argv);
 		cryo_info("as captured: %s (uid %u, in %s)", cryo_text_safe(joined ? joined : "?", cmd, sizeof(cmd)),
 			  (unsigned)so.uid, cap.cwd);
 	}
@@ -598,6 +609,7 @@ static int replay(const struct options *o, struct replay *rp, int *exit_code, st
 	cryo_json_num(sb, "refused", (double)r.refused);
 	cJSON_AddItemToObject(sb, "refused_calls", r.refused_calls ? cJSON_Duplicate(r.refused_calls, true) : cJSON_CreateObject());
 	cryo_json_num(sb, "traced", (double)r.traced);
+	cryo_json_bool(sb, "trace_truncated", r.trace_truncated);
 	cryo_json_str(sb, "trace", o->trace);
 	if (rc == 0) {
 		if (!r.overlay)
@@ -615,6 +627,8 @@ static int replay(const struct options *o, struct replay *rp, int *exit_code, st
 			cryo_info("refused in the sandbox: %s", line);
 		}
 		*exit_code = r.timed_out ? 124 : r.exit;
+		if (r.trace_truncated)
+			cryo_warn("the trace reached --trace-max (%ld bytes): later calls are not in it", o->trace_max);
 		if (r.timed_out)
 			cryo_warn("timed out after %u s: everything in the sandbox was killed", so.timeout_s);
 		cryo_json_num(sb, "exit", r.exit);
@@ -629,7 +643,7 @@ int main(int argc, char **argv)
 	cryo_cli_init(argv[0]);
 	cryo_catch_interrupts();
 	struct options o = { .timeout = -1, .memory = 1l << 30, .pids = 512, .cpu = 100, .max_bytes = 16l << 30,
-			     .max_entries = 1000000 };
+			     .max_entries = 1000000, .trace_max = 256l << 20 };
 	int rc = parse(argc, argv, &o);
 	if (rc >= 0)
 		return cryo_close_stdout(rc);
@@ -643,8 +657,11 @@ int main(int argc, char **argv)
 		cryo_json_str(rp.summary, "error", err.msg);
 	}
 	cryo_json_num(rp.summary, "exit", code);
-	if (rp.made_scratch && !o.keep)
-		cryo_remove_tree_at(AT_FDCWD, rp.scratch);
+	if (rp.made_scratch && !o.keep && cryo_remove_tree_at(AT_FDCWD, rp.scratch) < 0) {
+		cryo_warn("could not remove the scratch directory %s: %s", rp.scratch, strerror(errno));
+		if (!code)
+			code = CRYO_EXIT_IOERR;
+	}
 	else if (rp.made_scratch)
 		cryo_info("kept: %s (root/: the rebuilt root; upper/: what the replay wrote)", rp.scratch);
 	cryo_json_str(rp.summary, "scratch", o.keep ? rp.scratch : NULL);
