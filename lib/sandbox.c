@@ -371,7 +371,8 @@ __attribute__((noreturn)) static void child_main(struct child *c, bool trace)
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	/* the sandbox dies with cryo-replay, however cryo-replay ends (if it
 	 * is already gone, the read of its go below finds the channel closed;
-	 * getppid() says 0 across the pid namespace) */
+	 * getppid() says 0 across the pid namespace); set again once the ids
+	 * have changed */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
 		_exit(1);
 	/* a session of its own: nothing inside can signal cryo-replay's
@@ -429,6 +430,9 @@ __attribute__((noreturn)) static void child_main(struct child *c, bool trace)
 	loopback_up(c);
 	set_limits(c);
 	drop_privileges(c);
+	/* a change of uid or gid cleared it (prctl(2)): again, for good */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		die(c, "parent death signal");
 	bool notify = seccomp_api_get() >= 5;
 	if (trace && !notify) {
 		errno = ENOSYS;
