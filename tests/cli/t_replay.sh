@@ -212,6 +212,15 @@ wait $rp
 rc=$?
 [ $rc -eq 143 ] && ! pgrep -f '^sleep 46' >/dev/null && pass sigterm-kills || fail sigterm-kills "rc $rc; $(pgrep -af 'sleep 46')"
 wait_for 5 test "$(leftovers)" = 0 && pass sigterm-cleans || fail sigterm-cleans "$(ls "$TMPDIR")"
+# cryo-replay killed outright: the sandbox dies with it (its scratch
+# directory stays: removed here)
+cryo-replay -p "$SCRATCH/k.pub" -q "$A" -- /bin/sh -c 'sleep 44; sleep 44' >/dev/null 2>&1 &
+rp=$!
+wait_for 10 pgrep -f '^sleep 44'
+kill -KILL $rp
+wait $rp 2>/dev/null
+wait_for 5 sh -c "! pgrep -f '^sleep 44'" && pass sigkill-sandbox-dies || fail sigkill-sandbox-dies "$(pgrep -af 'sleep 44')"
+rm -rf "${TMPDIR:?}"/cryo-replay.*
 # a command that ignores SIGTERM is killed 5 s later
 cryo-replay -p "$SCRATCH/k.pub" -q "$A" -- /bin/sh -c 'trap "" TERM HUP; sleep 45; sleep 45' >/dev/null 2>&1 &
 rp=$!
