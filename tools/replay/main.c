@@ -584,10 +584,11 @@ static int replay(const struct options *o, struct replay *rp, int *exit_code, st
 		return cryo_error_sys(err, "--trace %s", o->trace);
 	}
 	if (cap.argv) {
-		char cmd[512];
+		/* the process chose all of it: made safe for the terminal */
+		char cmd[512], cwd[512];
 		cleanup_free char *joined = cryo_join_argv(cap.argc, cap.argv);
 		cryo_info("as captured: %s (uid %u, in %s)", cryo_text_safe(joined ? joined : "?", cmd, sizeof(cmd)),
-			  (unsigned)so.uid, cap.cwd);
+			  (unsigned)so.uid, cryo_text_safe(cap.cwd, cwd, sizeof(cwd)));
 	}
 	char limit[64] = "no time limit";
 	if (so.timeout_s)
@@ -621,9 +622,13 @@ static int replay(const struct options *o, struct replay *rp, int *exit_code, st
 			char line[1024] = "";
 			size_t off = 0;
 			const cJSON *x;
-			cJSON_ArrayForEach(x, r.refused_calls)
-				off += (size_t)snprintf(line + off, off < sizeof(line) ? sizeof(line) - off : 0, "%s%s x%d",
-							off ? ", " : "", x->string, (int)x->valuedouble);
+			cJSON_ArrayForEach(x, r.refused_calls) {
+				int n = snprintf(line + off, sizeof(line) - off, "%s%s x%d", off ? ", " : "", x->string,
+						 (int)x->valuedouble);
+				if (n < 0 || (size_t)n >= sizeof(line) - off)
+					break; /* the summary has them all */
+				off += (size_t)n;
+			}
 			cryo_info("refused in the sandbox: %s", line);
 		}
 		*exit_code = r.timed_out ? 124 : r.exit;
