@@ -92,12 +92,19 @@ static char *slurp(int dir, const char *name)
 	return buf;
 }
 
-TEST(layers_with_whiteouts)
+/* A fresh, empty directory to apply layers onto, open. */
+static int fresh_root(void)
 {
 	char dir[PATH_MAX];
 	check_tmpdir(dir, sizeof(dir));
 	int root = open(dir, O_RDONLY | O_DIRECTORY);
 	CHECK(root >= 0);
+	return root;
+}
+
+TEST(layers_with_whiteouts)
+{
+	int root = fresh_root();
 	struct cryo_layer_opts o = { .max_entries = 1000, .max_bytes = 1 << 20 };
 	struct cryo_layer L;
 	cryo_layer_init(&L, root, &o);
@@ -145,9 +152,7 @@ TEST(layers_with_whiteouts)
 
 TEST(layer_bounds)
 {
-	char dir[PATH_MAX];
-	check_tmpdir(dir, sizeof(dir));
-	int root = open(dir, O_RDONLY | O_DIRECTORY);
+	int root = fresh_root();
 	struct cryo_layer_opts o = { .max_entries = 3, .max_bytes = 10 };
 	struct cryo_layer L;
 	struct cryo_error err = { 0 };
@@ -177,9 +182,7 @@ TEST(layer_bounds)
  * are refused instead of walking 200 levels each time. */
 TEST(layer_pathological_layouts)
 {
-	char dir[PATH_MAX];
-	check_tmpdir(dir, sizeof(dir));
-	int root = open(dir, O_RDONLY | O_DIRECTORY);
+	int root = fresh_root();
 	struct cryo_layer_opts o = { .max_entries = 100000, .max_bytes = 1 << 20 };
 	struct cryo_layer L;
 	struct cryo_error err = { 0 };
