@@ -285,9 +285,13 @@ static void set_limits(struct child *c)
 		setrlimit(RLIMIT_NPROC, &np);
 	}
 	if (o->memory && !c->cgroup) {
-		/* no cgroup: the address space stands in */
+		/* no cgroup: the address space stands in (not in an
+		 * AddressSanitizer build, whose shadow memory alone reserves
+		 * terabytes of it) */
+#ifndef __SANITIZE_ADDRESS__
 		struct rlimit as = { o->memory, o->memory };
 		setrlimit(RLIMIT_AS, &as);
+#endif
 	}
 }
 
