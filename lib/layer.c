@@ -126,6 +126,8 @@ static void empty_dir(int dfd)
 			remove_at(dfd, de->d_name);
 }
 
+static const char no_dir[] = "its directory is not there";
+
 /* The directory that holds the clean path rel (its last component is not
  * walked): each component opened with O_NOFOLLOW, made when missing (mode
  * 0755) when create is set.  The descriptor is the
@@ -171,7 +173,7 @@ static int parent_of(struct cryo_layer *L, const char *rel, bool create, const c
 		close(fd);
 		if (next < 0) {
 			*why = errno == ELOOP || errno == ENOTDIR ? "a parent is a symbolic link or not a directory: refused"
-				: errno == ENOENT		   ? "its directory is not there"
+				: errno == ENOENT		   ? no_dir
 								   : "cannot open its directory";
 			return -1;
 		}
@@ -355,20 +357,27 @@ static int apply_entry(struct cryo_layer *L, struct archive *a, struct archive_e
 	}
 	if (!path[0])
 		return 0; /* the root itself: kept as it is */
-	int parent = parent_of(L, path, true, &base, &why);
+	/* a whiteout removes what is there: no directory made for it */
+	const char *last = strrchr(path, '/');
+	bool whiteout = L->o.whiteouts && cryo_has_prefix(last ? last + 1 : path, ".wh.");
+	int parent = parent_of(L, path, !whiteout, &base, &why);
 	/* entries ordered to make every one walk the whole depth again */
 	if (L->walks > 64 * L->s.entries + 100000)
 		return cryo_error_set(err, CRYO_EXIT_DATAERR, E2BIG,
 				      "%s: its entries jump between deep directories (%llu directories opened for %llu "
 				      "entries): refused",
 				      what, (unsigned long long)L->walks, (unsigned long long)L->s.entries);
+	if (parent < 0 && whiteout && why == no_dir) {
+		L->s.whiteouts++; /* nothing below to delete */
+		return 0;
+	}
 	if (parent < 0) {
 		refuse(L, path, why);
 		return 0;
 	}
 	mode_t type = archive_entry_filetype(e);
 	const char *hard = archive_entry_hardlink(e);
-	if (L->o.whiteouts && cryo_has_prefix(base, ".wh.")) {
+	if (whiteout) {
 		L->s.whiteouts++;
 		if (!strcmp(base, ".wh..wh..opq"))
 			empty_dir(parent);

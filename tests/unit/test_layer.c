@@ -126,6 +126,7 @@ TEST(layers_with_whiteouts)
 	L.o.whiteouts = true;
 	tar_begin(&t);
 	tar_add(&t, "etc/.wh.gone", AE_IFREG, 0, NULL, NULL);
+	tar_add(&t, "nodir/deeper/.wh.x", AE_IFREG, 0, NULL, NULL); /* makes no directory */
 	tar_add(&t, "opq", AE_IFDIR, 0755, NULL, NULL);
 	tar_add(&t, "opq/.wh..wh..opq", AE_IFREG, 0, NULL, NULL);
 	tar_add(&t, "opq/new", AE_IFREG, 0644, "new", NULL);
@@ -137,6 +138,7 @@ TEST(layers_with_whiteouts)
 	struct stat st;
 	CHECK(fstatat(root, "etc/gone", &st, AT_SYMLINK_NOFOLLOW) < 0);
 	CHECK(fstatat(root, "etc/.wh.gone", &st, AT_SYMLINK_NOFOLLOW) < 0);
+	CHECK(fstatat(root, "nodir", &st, AT_SYMLINK_NOFOLLOW) < 0);
 	CHECK(fstatat(root, "opq/old", &st, AT_SYMLINK_NOFOLLOW) < 0);
 	CHECK_STR_EQ(slurp(root, "opq/new"), "new");
 	CHECK_STR_EQ(slurp(root, "ro/f"), "in a read-only dir");
@@ -145,7 +147,7 @@ TEST(layers_with_whiteouts)
 	CHECK((st.st_mode & 07777) == 0755);
 	CHECK_STR_EQ(slurp(root, "etc/passwd"), "root\n");
 	CHECK_STR_EQ(slurp(root, "link"), "written anew");
-	CHECK(L.s.whiteouts == 2 && L.s.setid_cleared == 1 && L.s.refused == 0);
+	CHECK(L.s.whiteouts == 3 && L.s.setid_cleared == 1 && L.s.refused == 0);
 	cryo_layer_free(&L);
 	close(root);
 }
