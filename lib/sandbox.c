@@ -43,6 +43,7 @@
 #include <unistd.h>
 #include "cryo/cleanup.h"
 #include "cryo/output.h"
+#include "cryo/procfs.h"
 #include "cryo/sandbox.h"
 #include "cryo/util.h"
 
@@ -569,64 +570,58 @@ static void cgroup_prune(const char *parent, const char *prefix)
 
 /* A cgroup of its own, with the limits, the child in it.  Returns false
  * (why in note) when it cannot: the rlimits still hold. */
+/* dir/file = value; the path is left in p, for a message. */
+static int cg_set(char *p, size_t size, const char *dir, const char *file, const char *value)
+{
+	snprintf(p, size, "%s/%s", dir, file);
+	return write_text(p, value);
+}
+
 static bool cgroup_enter(const struct cryo_sandbox_opts *o, pid_t pid, struct cgroups *cg, char *note, size_t nsize)
 {
-	char p[PATH_MAX], v[64], pidtxt[32];
+	char p[PATH_MAX], dir[PATH_MAX], pidtxt[32], mem[32], pids[32], cpu1[32], cpu2[48];
 	snprintf(pidtxt, sizeof(pidtxt), "%d", (int)pid);
+	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)o->memory);
+	snprintf(pids, sizeof(pids), "%llu", (unsigned long long)o->pids);
+	snprintf(cpu1, sizeof(cpu1), "%llu", (unsigned long long)o->cpu_percent * 1000);
+	snprintf(cpu2, sizeof(cpu2), "%s 100000", cpu1);
+	/* each limit: its v2 file, its v1 controller and file, the values */
+	const struct {
+		const char *v2, *ctl, *v1, *v2value, *v1value;
+		bool set;
+	} lim[] = {
+		{ "memory.max", "memory", "memory.limit_in_bytes", mem, mem, o->memory != 0 },
+		{ "pids.max", "pids", "pids.max", pids, pids, o->pids != 0 },
+		{ "cpu.max", "cpu", "cpu.cfs_quota_us", cpu2, cpu1, o->cpu_percent != 0 },
+	};
 	struct stat st;
+	snprintf(p, sizeof(p), "/sys/fs/cgroup/cryo-replay");
 	if (stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0) {
 		/* v2: beside the caller's tree, under a parent with the controllers */
-		if (mkdir("/sys/fs/cgroup/cryo-replay", 0755) < 0 && errno != EEXIST)
-			goto fail;
-		if (write_text("/sys/fs/cgroup/cryo-replay/cgroup.subtree_control", "+memory +pids +cpu") < 0)
+		if ((mkdir(p, 0755) < 0 && errno != EEXIST) ||
+		    cg_set(p, sizeof(p), "/sys/fs/cgroup/cryo-replay", "cgroup.subtree_control", "+memory +pids +cpu") < 0)
 			goto fail;
 		cgroup_prune("/sys/fs/cgroup/cryo-replay", "");
-		snprintf(p, sizeof(p), "/sys/fs/cgroup/cryo-replay/%d", (int)pid);
-		if (cg_make(cg, p) < 0)
+		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/cryo-replay/%d", (int)pid);
+		snprintf(p, sizeof(p), "%s", dir);
+		if (cg_make(cg, dir) < 0)
 			goto fail;
-		snprintf(v, sizeof(v), "%llu", (unsigned long long)o->memory);
-		snprintf(p, sizeof(p), "/sys/fs/cgroup/cryo-replay/%d/memory.max", (int)pid);
-		if (o->memory && write_text(p, v) < 0)
-			goto fail;
-		snprintf(p, sizeof(p), "/sys/fs/cgroup/cryo-replay/%d/memory.swap.max", (int)pid);
-		(void)write_text(p, "0");
-		snprintf(v, sizeof(v), "%llu", (unsigned long long)o->pids);
-		snprintf(p, sizeof(p), "/sys/fs/cgroup/cryo-replay/%d/pids.max", (int)pid);
-		if (o->pids && write_text(p, v) < 0)
-			goto fail;
-		snprintf(v, sizeof(v), "%llu 100000", (unsigned long long)o->cpu_percent * 1000);
-		snprintf(p, sizeof(p), "/sys/fs/cgroup/cryo-replay/%d/cpu.max", (int)pid);
-		if (o->cpu_percent && write_text(p, v) < 0)
-			goto fail;
-		snprintf(p, sizeof(p), "/sys/fs/cgroup/cryo-replay/%d/cgroup.procs", (int)pid);
-		if (write_text(p, pidtxt) < 0)
+		(void)cg_set(p, sizeof(p), dir, "memory.swap.max", "0");
+		for (size_t i = 0; i < NELEM(lim); i++)
+			if (lim[i].set && cg_set(p, sizeof(p), dir, lim[i].v2, lim[i].v2value) < 0)
+				goto fail;
+		if (cg_set(p, sizeof(p), dir, "cgroup.procs", pidtxt) < 0)
 			goto fail;
 		return true;
 	}
 	/* v1: one directory per controller */
-	static const char *const ctl[] = { "memory", "pids", "cpu" };
-	for (int i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s", ctl[i]);
+	for (size_t i = 0; i < NELEM(lim); i++) {
+		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s", lim[i].ctl);
 		cgroup_prune(p, "cryo-replay.");
-		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/cryo-replay.%d", ctl[i], (int)pid);
-		if (cg_make(cg, p) < 0)
-			goto fail;
-		bool ok = true;
-		if (i == 0 && o->memory) {
-			snprintf(v, sizeof(v), "%llu", (unsigned long long)o->memory);
-			snprintf(p, sizeof(p), "/sys/fs/cgroup/memory/cryo-replay.%d/memory.limit_in_bytes", (int)pid);
-			ok = write_text(p, v) == 0;
-		} else if (i == 1 && o->pids) {
-			snprintf(v, sizeof(v), "%llu", (unsigned long long)o->pids);
-			snprintf(p, sizeof(p), "/sys/fs/cgroup/pids/cryo-replay.%d/pids.max", (int)pid);
-			ok = write_text(p, v) == 0;
-		} else if (i == 2 && o->cpu_percent) {
-			snprintf(v, sizeof(v), "%llu", (unsigned long long)o->cpu_percent * 1000);
-			snprintf(p, sizeof(p), "/sys/fs/cgroup/cpu/cryo-replay.%d/cpu.cfs_quota_us", (int)pid);
-			ok = write_text(p, v) == 0;
-		}
-		snprintf(p, sizeof(p), "/sys/fs/cgroup/%s/cryo-replay.%d/cgroup.procs", ctl[i], (int)pid);
-		if (!ok || write_text(p, pidtxt) < 0)
+		snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s/cryo-replay.%d", lim[i].ctl, (int)pid);
+		snprintf(p, sizeof(p), "%s", dir);
+		if (cg_make(cg, dir) < 0 || (lim[i].set && cg_set(p, sizeof(p), dir, lim[i].v1, lim[i].v1value) < 0) ||
+		    cg_set(p, sizeof(p), dir, "cgroup.procs", pidtxt) < 0)
 			goto fail;
 	}
 	return true;
@@ -753,29 +748,20 @@ static void open_flags(uint64_t f, char *out, size_t size)
 /* The sandbox's own pid of a host pid (the last of NSpid), and comm. */
 static int inner_pid(pid_t pid, char *comm, size_t csize)
 {
-	char path[64];
+	char path[64], nspid[128];
 	cleanup_free char *text = NULL;
 	size_t len;
 	struct cryo_error e = { 0 };
-	int inner = -1;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	comm[0] = '\0';
 	if (cryo_read_file_at(AT_FDCWD, path, 1 << 16, false, &text, &len, &e) < 0)
 		return -1;
-	for (char *l = text; l && *l;) {
-		char *nl = strchr(l, '\n');
-		if (nl)
-			*nl = '\0';
-		if (!strncmp(l, "Name:\t", 6))
-			snprintf(comm, csize, "%s", l + 6);
-		if (!strncmp(l, "NSpid:", 6)) {
-			char *last = strrchr(l, '\t');
-			if (last)
-				inner = atoi(last + 1);
-		}
-		l = nl ? nl + 1 : NULL;
-	}
-	return inner;
+	if (!cryo_status_field(text, "Name", comm, csize))
+		comm[0] = '\0';
+	if (!cryo_status_field(text, "NSpid", nspid, sizeof(nspid)))
+		return -1;
+	const char *last = strrchr(nspid, '\t');
+	return atoi(last ? last + 1 : nspid);
 }
 
 static void count_refusal(struct cryo_sandbox_result *r, const char *name)
